@@ -1,0 +1,80 @@
+"""Read a YAML file into a pydantic model, or fail with a message a CS-ops person can act on.
+
+Every error names the file, the key path inside it, what is wrong and (where
+pydantic knows it) what is allowed, e.g.::
+
+    include/config/sources.yml: sources.crm.streams.crm_accounts.object: Field required
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A config file is missing, unreadable or invalid; ``problems`` lists each one."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
+
+
+def _location(loc: tuple) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif str(item).startswith(("function-", "tagged-union")):
+            continue  # pydantic's internal validator names mean nothing to a reader
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def explain(path: Path | str, error: ValidationError, prefix: str = "") -> ConfigError:
+    problems = []
+    for err in error.errors():
+        where = _location(err["loc"])
+        where = f"{prefix}.{where}" if prefix and where != "(top level)" else (prefix or where)
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (a typo?)"
+        if "input" in err and err["type"] not in ("missing", "extra_forbidden") and not isinstance(err["input"], dict):
+            message += f" (got {err['input']!r})"
+        problems.append(f"{where}: {message}")
+    return ConfigError(path, problems)
+
+
+def read_yaml(path: Path) -> object:
+    if not path.is_file():
+        raise ConfigError(path, ["file not found"])
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
+
+
+def load_yaml(path: Path, model: type[M]) -> M:
+    data = read_yaml(path)
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        raise explain(path, exc) from None
+
+
+def config_version(*paths: Path) -> str:
+    """Content hash of config files: tags every score with the exact logic that made it."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

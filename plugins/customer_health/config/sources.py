@@ -1,0 +1,143 @@
+"""``include/config/sources.yml``: the manifest of sources, one entry per system.
+
+The generic part (kind, connection, schedule, owner, streams) is checked here;
+each kind's own options are checked by that kind's extractor models, so an
+error points at the exact key either way.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from customer_health.config.loader import ConfigError, explain, load_yaml
+from customer_health.paths import config_dir
+from customer_health.sources.streams import STREAMS
+
+NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StreamEntry(Strict):
+    """One stream of a source: the kind-specific options, plus the shared checks."""
+
+    options: dict[str, Any] = Field(default_factory=dict)
+    freshness_column: str | None = None
+    freshness_max_age: timedelta | None = None
+    min_rows: int = 0
+
+
+class SourceEntry(Strict):
+    kind: str
+    description: str = ""
+    owner: str = "data-engineering"
+    conn_id: str | None = None
+    schedule: str | None = "@daily"
+    keep_raw: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+    streams: dict[str, dict[str, Any]]
+
+    @field_validator("streams")
+    @classmethod
+    def _known_streams(cls, streams: dict) -> dict:
+        for name in streams:
+            if name not in STREAMS:
+                raise ValueError(f"unknown stream {name!r}; allowed: {', '.join(sorted(STREAMS))}")
+        if not streams:
+            raise ValueError("a source needs at least one stream")
+        return streams
+
+
+class SourcesFile(Strict):
+    sources: dict[str, SourceEntry]
+
+    @field_validator("sources")
+    @classmethod
+    def _names(cls, sources: dict) -> dict:
+        for name in sources:
+            if not NAME.match(name):
+                raise ValueError(f"source name {name!r} must match {NAME.pattern}")
+        return sources
+
+
+SHARED_STREAM_KEYS = {"freshness_column", "freshness_max_age", "min_rows"}
+
+
+def sources_path() -> Path:
+    return config_dir() / "sources.yml"
+
+
+def load_sources(path: Path | None = None) -> dict[str, "ConfiguredSource"]:
+    """Validate the whole manifest, including each kind's own options."""
+    from customer_health.sources.registry import extractor_class  # noqa: PLC0415 - avoids an import cycle
+
+    path = path or sources_path()
+    manifest = load_yaml(path, SourcesFile)
+    configured: dict[str, ConfiguredSource] = {}
+    problems: list[str] = []
+    for name, entry in manifest.sources.items():
+        try:
+            cls = extractor_class(entry.kind)
+        except KeyError as exc:
+            problems.append(f"sources.{name}.kind: {exc.args[0]}")
+            continue
+        try:
+            options = cls.SourceOptions.model_validate(entry.options)
+        except ValidationError as exc:
+            problems.extend(explain(path, exc, f"sources.{name}.options").problems)
+            continue
+        if cls.needs_connection and not entry.conn_id:
+            problems.append(f"sources.{name}.conn_id: kind {entry.kind!r} reads through an Airflow connection; name it")
+        streams = {}
+        for stream_name, raw in entry.streams.items():
+            raw = raw or {}
+            shared = {k: v for k, v in raw.items() if k in SHARED_STREAM_KEYS}
+            own = {k: v for k, v in raw.items() if k not in SHARED_STREAM_KEYS}
+            prefix = f"sources.{name}.streams.{stream_name}"
+            try:
+                checks = StreamEntry.model_validate(shared)
+                stream_options = cls.StreamOptions.model_validate(own)
+            except ValidationError as exc:
+                problems.extend(explain(path, exc, prefix).problems)
+                continue
+            if checks.freshness_column and checks.freshness_column not in STREAMS[stream_name].columns:
+                problems.append(
+                    f"{prefix}.freshness_column: {checks.freshness_column!r} is not a column of {stream_name}; "
+                    f"allowed: {', '.join(STREAMS[stream_name].columns)}"
+                )
+            streams[stream_name] = ConfiguredStream(stream_name, stream_options, checks)
+        configured[name] = ConfiguredSource(name, entry, options, streams)
+    if problems:
+        raise ConfigError(path, problems)
+    return configured
+
+
+class ConfiguredStream:
+    def __init__(self, name: str, options: BaseModel, checks: StreamEntry):
+        self.name = name
+        self.options = options
+        self.checks = checks
+
+    @property
+    def stream(self):
+        return STREAMS[self.name]
+
+
+class ConfiguredSource:
+    """A validated manifest entry with its kind's typed options."""
+
+    def __init__(self, name: str, entry: SourceEntry, options: BaseModel, streams: dict[str, ConfiguredStream]):
+        self.name = name
+        self.entry = entry
+        self.options = options
+        self.streams = streams
+
+    @property
+    def kind(self) -> str:
+        return self.entry.kind

@@ -1,0 +1,1 @@
+"""Sources: the canonical streams, the extractor contract and one module per kind of system."""

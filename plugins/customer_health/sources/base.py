@@ -1,0 +1,109 @@
+"""The contract every kind of source system implements.
+
+A kind is one small subclass of :class:`Extractor`: it declares its options
+(pydantic models, validated from ``sources.yml``) and writes the rows of one
+stream, from a cursor on, into a :class:`Spool`. Batching, quarantine,
+idempotent merging and cursor state are the loader's job, written once.
+"""
+from __future__ import annotations
+
+import csv
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from customer_health.sources.streams import CURSOR_COLUMN, Stream
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class ConnectionDetails:
+    """What an Airflow connection holds, without Airflow types (secrets never logged)."""
+
+    conn_id: str
+    uri: str = ""
+    host: str = ""
+    login: str = ""
+    password: str = ""
+    extra: dict | None = None
+
+    def __repr__(self) -> str:
+        return f"ConnectionDetails(conn_id={self.conn_id!r}, host={self.host!r})"
+
+
+class Spool:
+    """CSV file of one batch: the loader's COPY input.
+
+    Columns: ``_source, _batch_id, _line``, the stream's canonical columns, ``_cursor``.
+    Python extractors call :meth:`write`; a database extractor may instead
+    stream COPY output straight into :attr:`path` using :attr:`prefix`.
+    """
+
+    def __init__(self, path: Path, source: str, batch_id: int, stream: Stream):
+        self.path = path
+        self.source = source
+        self.batch_id = batch_id
+        self.stream = stream
+        self.rows = 0
+        self._file = None
+        self._writer = None
+
+    @property
+    def header(self) -> list[str]:
+        return ["_source", "_batch_id", "_line", *self.stream.columns, CURSOR_COLUMN]
+
+    def write(self, row: dict, cursor: str | None = None) -> None:
+        """One record in canonical column names; values become text, None stays null."""
+        if self._writer is None:
+            self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(self.header)
+        self.rows += 1
+        self._writer.writerow(
+            [self.source, self.batch_id, self.rows, *(_text(row.get(c)) for c in self.stream.columns), _text(cursor)]
+        )
+
+    def close(self) -> None:
+        if self._file is None and not self.path.exists():
+            # An empty batch is still a batch: header only.
+            with open(self.path, "w", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerow(self.header)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _text(value) -> str | None:
+    # csv writes None as an empty unquoted field, which COPY reads as NULL.
+    if value is None:
+        return None
+    return str(value)
+
+
+class Extractor(ABC):
+    """One kind of source system. Subclass, set ``kind`` and the option models, implement :meth:`extract`."""
+
+    kind: ClassVar[str]
+    needs_connection: ClassVar[bool] = True
+    SourceOptions: ClassVar[type[BaseModel]] = NoOptions
+    StreamOptions: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, source_name: str, options: BaseModel, connection: ConnectionDetails | None):
+        self.source_name = source_name
+        self.options = options
+        self.connection = connection
+
+    @abstractmethod
+    def extract(self, stream: Stream, options: BaseModel, cursor: str | None, spool: Spool) -> None:
+        """Write every record of ``stream`` changed after ``cursor`` (None: everything) to ``spool``.
+
+        Give each record its cursor value (``spool.write(row, cursor=...)``): a
+        text that sorts like the source's change order (ISO-8601 UTC timestamps,
+        zero-padded numbers, file names). The loader stores the largest one.
+        """

@@ -1,0 +1,67 @@
+"""Kind ``csv``: export files any CRM or survey tool can produce.
+
+Each stream reads the files in ``folder`` that match its ``glob``, in name
+order, skipping those already loaded: the file name is the cursor, so name
+exports so that they sort by time (``accounts_20261122.csv``). The header row
+must hold the stream's canonical column names (others are ignored); an empty
+cell is null.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from customer_health.paths import REPO_ROOT
+from customer_health.sources.base import Extractor, Spool
+from customer_health.sources.streams import Stream
+
+
+class CsvOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    folder: str
+    """Folder of the exports; ${VARS} expand, a relative path is taken from the repo root."""
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+
+    def resolved_folder(self) -> Path:
+        folder = Path(os.path.expandvars(self.folder))
+        return folder if folder.is_absolute() else REPO_ROOT / folder
+
+
+class CsvStream(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    glob: str
+
+
+class CsvHeaderError(ValueError):
+    pass
+
+
+class CsvExportExtractor(Extractor):
+    kind = "csv"
+    needs_connection = False
+    SourceOptions = CsvOptions
+    StreamOptions = CsvStream
+
+    def extract(self, stream: Stream, options: CsvStream, cursor: str | None, spool: Spool) -> None:
+        folder = self.options.resolved_folder()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{self.source_name}: export folder {folder} does not exist")
+        for path in sorted(folder.glob(options.glob)):
+            if cursor is not None and path.name <= cursor:
+                continue
+            with open(path, newline="", encoding=self.options.encoding) as f:
+                reader = csv.DictReader(f, delimiter=self.options.delimiter)
+                missing = [c for c in stream.columns if c not in (reader.fieldnames or [])]
+                if missing:
+                    raise CsvHeaderError(
+                        f"{path}: header lacks column(s) {', '.join(missing)} of stream {stream.name}; "
+                        f"expected: {', '.join(stream.columns)}"
+                    )
+                for record in reader:
+                    spool.write({c: (record.get(c) or None) for c in stream.columns}, cursor=path.name)

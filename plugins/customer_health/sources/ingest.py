@@ -1,0 +1,57 @@
+"""Run one stream of one source: extract to a spool file, then load it in one transaction.
+
+Extraction happens outside any warehouse transaction (API paging can take a
+while); the load that follows is atomic. This is the body of every
+``extract_load`` task and of ``python -m customer_health ingest``.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from customer_health.config.sources import ConfiguredSource, load_sources
+from customer_health.sources.base import Spool
+from customer_health.sources.connections import connection_details
+from customer_health.sources.registry import extractor_class
+from customer_health.warehouse.db import connect
+from customer_health.warehouse.loader import BatchResult, load_batch, new_batch_id, read_cursor
+
+log = logging.getLogger(__name__)
+
+
+def ingest_stream(
+    source_name: str,
+    stream_name: str,
+    *,
+    run_id: str | None = None,
+    sources: dict[str, ConfiguredSource] | None = None,
+    warehouse_url: str | None = None,
+) -> BatchResult:
+    sources = sources or load_sources()
+    source = sources[source_name]
+    configured = source.streams[stream_name]
+    cls = extractor_class(source.kind)
+    connection = connection_details(source.entry.conn_id) if cls.needs_connection else None
+    extractor = cls(source_name, source.options, connection)
+    with connect(warehouse_url) as conn:
+        conn.autocommit = True
+        batch_id = new_batch_id(conn)
+        cursor = read_cursor(conn, source_name, stream_name)
+        conn.autocommit = False
+        with tempfile.TemporaryDirectory(prefix=f"spool-{source_name}-{stream_name}-") as tmp:
+            spool = Spool(Path(tmp) / "batch.csv", source_name, batch_id, configured.stream)
+            log.info("extracting %s.%s from cursor %r (batch %s)", source_name, stream_name, cursor, batch_id)
+            try:
+                extractor.extract(configured.stream, configured.options, cursor, spool)
+            finally:
+                spool.close()
+            return load_batch(
+                conn,
+                source=source_name,
+                stream=configured.stream,
+                batch_id=batch_id,
+                spool_path=spool.path,
+                keep_raw=source.entry.keep_raw,
+                run_id=run_id,
+            )

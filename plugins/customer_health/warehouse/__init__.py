@@ -1,0 +1,1 @@
+"""The warehouse: connections, migrations, batch loads with quarantine."""
