@@ -249,6 +249,11 @@ def _flag_shared_contract_breaks(conn: psycopg.Connection, stream: Stream) -> No
 
 
 def _quarantine(conn: psycopg.Connection, source: str, stream: Stream, batch_id: int, landing) -> int:
+    """Keep every rejected row with its reasons; returns how many rows this batch rejected.
+
+    A row already waiting in quarantine with the same payload and reason (the
+    overlap of an incremental re-read, a rerun) is not stored twice.
+    """
     awaiting = (
         sql.SQL("CASE WHEN c._reasons = ARRAY[{}] THEN c.account_id END").format(_UNKNOWN_ACCOUNT)
         if stream.requires_known_account
@@ -257,20 +262,25 @@ def _quarantine(conn: psycopg.Connection, source: str, stream: Stream, batch_id:
     payload_cols = sql.SQL(", ").join(
         sql.SQL("{}, r.{}").format(sql.Literal(c), sql.Identifier(c)) for c in stream.columns
     )
-    cur = conn.execute(
+    conn.execute(
         sql.SQL(
             """INSERT INTO meta.quarantine (source, stream, batch_id, line, record_key, reason, payload, awaiting_account)
                SELECT %(source)s, %(stream)s, %(batch_id)s, c._line, NULLIF({key}, ''),
-                      array_to_string(c._reasons, '; '), jsonb_build_object({payload}),
-                      {awaiting}
+                      array_to_string(c._reasons, '; '), jsonb_build_object({payload}), {awaiting}
                FROM _candidates AS c
                JOIN {landing} AS r ON r._batch_id = %(batch_id)s AND r._line = c._line
                WHERE cardinality(c._reasons) > 0
+                 AND NOT EXISTS (
+                     SELECT 1 FROM meta.quarantine AS q
+                     WHERE q.source = %(source)s AND q.stream = %(stream)s AND q.released_in_batch IS NULL
+                       AND q.reason = array_to_string(c._reasons, '; ')
+                       AND q.payload = jsonb_build_object({payload}))
                ORDER BY c._line"""
         ).format(key=_key_text(stream, "c"), payload=payload_cols, landing=landing, awaiting=awaiting),
         {"source": source, "stream": stream.name, "batch_id": batch_id},
     )
-    return cur.rowcount
+    (rejected,) = conn.execute("SELECT count(*) FROM _candidates WHERE cardinality(_reasons) > 0").fetchone()
+    return rejected
 
 
 def _merge(conn: psycopg.Connection, source: str, stream: Stream, batch_id: int) -> tuple[int, int]:

@@ -1,0 +1,99 @@
+"""Shared fixtures: a throwaway warehouse database on the real Postgres, and Airflow set up for this repo.
+
+The Airflow environment is exported here, at import time, before anything
+imports Airflow (it reads its configuration once). Each test session gets its
+own AIRFLOW_HOME (SQLite metadata) and its own warehouse and product databases,
+dropped at the end.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import conninfo, sql
+
+from demo.localenv import REPO_ROOT, airflow_env
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SESSION = uuid.uuid4().hex[:8]
+WAREHOUSE_DB = f"ch_test_{SESSION}"
+PRODUCT_DB = f"ch_test_{SESSION}_product"
+WAREHOUSE_URL = conninfo.make_conninfo(ADMIN_URL, dbname=WAREHOUSE_DB)
+PRODUCT_DB_URL = conninfo.make_conninfo(ADMIN_URL, dbname=PRODUCT_DB)
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="ch-test-airflow-"))
+
+_ENV = airflow_env(airflow_home=AIRFLOW_HOME, warehouse_url=WAREHOUSE_URL, product_db_url=PRODUCT_DB_URL, base={})
+_ENV.pop("PYTHONPATH")
+os.environ.update(_ENV)
+os.environ.pop("AIRFLOW_CONN_HUBSPOT", None)
+os.environ.pop("AIRFLOW_CONN_TYPEFORM", None)
+
+
+def _admin():
+    return psycopg.connect(ADMIN_URL, autocommit=True)
+
+
+def _drop(dbname: str) -> None:
+    with _admin() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+@pytest.fixture(scope="session")
+def warehouse_url():
+    """A migrated, empty warehouse database for this session."""
+    from customer_health.warehouse.db import connect, ensure_database
+    from customer_health.warehouse.migrate import migrate
+
+    ensure_database(WAREHOUSE_URL)
+    with connect(WAREHOUSE_URL) as conn:
+        migrate(conn)
+    yield WAREHOUSE_URL
+    _drop(WAREHOUSE_DB)
+
+
+@pytest.fixture(scope="session")
+def product_db_url():
+    with _admin() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PRODUCT_DB)))
+    yield PRODUCT_DB_URL
+    _drop(PRODUCT_DB)
+
+
+def truncate_warehouse(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            sql.Identifier(schema, name)
+            for schema, name in conn.execute(
+                """SELECT schemaname, tablename FROM pg_tables
+                   WHERE schemaname IN ('raw', 'staging', 'intermediate', 'marts', 'meta')
+                     AND tablename <> 'schema_migrations'"""
+            )
+        ]
+        if tables:
+            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(tables)))
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    """The session warehouse, emptied before the test; yields an autocommit connection."""
+    truncate_warehouse(warehouse_url)
+    with psycopg.connect(warehouse_url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Airflow's metadata database (SQLite in the session's AIRFLOW_HOME), migrated once."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        env={**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"},
+        check=True,
+        capture_output=True,
+    )
+    return AIRFLOW_HOME

@@ -1,0 +1,33 @@
+"""Small helpers the tests share: load rows through the real loader without an extractor."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+from customer_health.sources.base import Spool
+from customer_health.sources.streams import STREAMS
+from customer_health.warehouse.loader import BatchResult, load_batch, new_batch_id
+
+
+def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", cursor: str | None = None,
+              keep_raw: bool = True) -> BatchResult:
+    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        batch_id = new_batch_id(conn)
+        conn.autocommit = False
+        with tempfile.TemporaryDirectory() as tmp:
+            spool = Spool(Path(tmp) / "batch.csv", source, batch_id, STREAMS[stream])
+            for row in rows:
+                spool.write(row, cursor=cursor)
+            spool.close()
+            return load_batch(conn, source=source, stream=STREAMS[stream], batch_id=batch_id,
+                              spool_path=spool.path, keep_raw=keep_raw)
+
+
+def accounts(*ids: str) -> list[dict]:
+    return [{"account_id": i, "name": f"Account {i}", "employees": "50", "created_at": "2026-01-01"} for i in ids]
+
+
+def table(conn, query: str, params=None) -> list[tuple]:
+    return conn.execute(query, params).fetchall()
