@@ -21,14 +21,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
-from psycopg import conninfo
 
 from demo.localenv import DEMO_TOKEN, REPO_ROOT, airflow_env
 
 sys.path.insert(0, str(REPO_ROOT / "plugins"))
 
 from customer_health.config.sources import load_sources  # noqa: E402
-from customer_health.warehouse.db import DEFAULT_WAREHOUSE_URL, connect, describe, ensure_database  # noqa: E402
+from customer_health.warehouse.db import (  # noqa: E402
+    DEFAULT_WAREHOUSE_URL,
+    connect,
+    describe,
+    ensure_database,
+    url_with_database,
+)
 from customer_health.warehouse.migrate import migrate  # noqa: E402
 
 DEMO_DIR = REPO_ROOT / ".demo"
@@ -41,7 +46,7 @@ def step(message: str) -> None:
 
 def reachable(url: str) -> bool:
     try:
-        with psycopg.connect(conninfo.make_conninfo(url, dbname="postgres"), connect_timeout=3):
+        with psycopg.connect(url_with_database(url, "postgres"), connect_timeout=3):
             return True
     except psycopg.OperationalError:
         return False
@@ -140,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     step("Sample data")
     from demo.generate import generate  # noqa: PLC0415
 
-    product_db_url = conninfo.make_conninfo(url, dbname="product_demo")
+    product_db_url = url_with_database(url, "product_demo")
     counts = generate(DEMO_DIR, args.accounts, args.days, 7, date.fromisoformat(args.end_date), product_db_url)
     print("    " + ", ".join(f"{k}: {v}" for k, v in counts.items() if isinstance(v, int)))
 

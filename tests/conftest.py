@@ -16,16 +16,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import conninfo, sql
+from psycopg import sql
 
+from customer_health.warehouse.db import url_with_database
 from demo.localenv import REPO_ROOT, airflow_env
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SESSION = uuid.uuid4().hex[:8]
 WAREHOUSE_DB = f"ch_test_{SESSION}"
 PRODUCT_DB = f"ch_test_{SESSION}_product"
-WAREHOUSE_URL = conninfo.make_conninfo(ADMIN_URL, dbname=WAREHOUSE_DB)
-PRODUCT_DB_URL = conninfo.make_conninfo(ADMIN_URL, dbname=PRODUCT_DB)
+WAREHOUSE_URL = url_with_database(ADMIN_URL, WAREHOUSE_DB)
+PRODUCT_DB_URL = url_with_database(ADMIN_URL, PRODUCT_DB)
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="ch-test-airflow-"))
 
 _ENV = airflow_env(airflow_home=AIRFLOW_HOME, warehouse_url=WAREHOUSE_URL, product_db_url=PRODUCT_DB_URL, base={})

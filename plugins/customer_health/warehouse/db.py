@@ -8,6 +8,7 @@ driver is psycopg 3 everywhere, the same one the Postgres provider uses.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import conninfo
@@ -39,6 +40,12 @@ def warehouse_url() -> str:
     return airflow_connection_uri(WAREHOUSE_CONN_ID) or os.environ.get("WAREHOUSE_URL") or DEFAULT_WAREHOUSE_URL
 
 
+def url_with_database(url: str, dbname: str) -> str:
+    """The same server address and credentials, another database; keeps the URL form Airflow needs."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, parts.fragment))
+
+
 def describe(url: str) -> str:
     """host:port/dbname of a URL, without credentials, for messages and logs."""
     info = conninfo.conninfo_to_dict(url)
@@ -62,7 +69,7 @@ def ensure_database(url: str) -> bool:
     """Create the database named in ``url`` if it is missing; True when it was created."""
     info = conninfo.conninfo_to_dict(url)
     dbname = info.get("dbname") or "postgres"
-    admin_url = conninfo.make_conninfo(url, dbname="postgres")
+    admin_url = url_with_database(url, "postgres")
     with connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
         if exists:
