@@ -1,0 +1,1 @@
+"""Health scores: scorecards (config) -> per-measure components -> score, band, coverage -> changes."""
