@@ -2,12 +2,15 @@
 
     migrate                     apply pending warehouse migrations
     validate-config             check every YAML in include/config, print problems
+    validate-scorecards [FILE]  check a scorecards file; with FILE, a dry run against the current one
+    score [--day D] [--history-days N]   build KPIs and score outside Airflow
     ingest SOURCE [STREAM ...]  run a source's loads outside Airflow (debugging)
     quarantine [--source S]     show what was quarantined, grouped by reason
 """
 from __future__ import annotations
 
 import argparse
+from datetime import date, timedelta
 import logging
 import sys
 
@@ -29,8 +32,38 @@ def cmd_migrate(_args) -> int:
 def cmd_validate_config(_args) -> int:
     from customer_health.config.sources import load_sources
 
+    from customer_health.config.scorecards import load_scorecards
+
     sources = load_sources()
     print(f"sources.yml: {len(sources)} sources, {sum(len(s.streams) for s in sources.values())} streams - OK")
+    config, version = load_scorecards()
+    print(f"scorecards.yml: {len(config.scorecards)} scorecards, version {version} - OK")
+    return 0
+
+
+def cmd_validate_scorecards(args) -> int:
+    from pathlib import Path
+
+    from customer_health.config.scorecards import load_scorecards, scorecards_path
+
+    path = Path(args.file) if args.file else scorecards_path()
+    config, version = load_scorecards(path)
+    print(f"{path}: {len(config.scorecards)} scorecards, version {version} - OK")
+    if args.file and Path(args.file).resolve() != scorecards_path().resolve():
+        from customer_health.scoring.dry_run import dry_run
+
+        with connect() as conn:
+            print(dry_run(conn, path, date.fromisoformat(args.day) if args.day else None).render())
+    return 0
+
+
+def cmd_score(args) -> int:
+    from customer_health.scoring.pipeline import build_and_score
+
+    day = date.fromisoformat(args.day) if args.day else date.today() - timedelta(days=1)
+    for result in build_and_score(day, args.history_days):
+        stale = f"  stale: {', '.join(s.stream for s in result.stale_streams)}" if result.stale_streams else ""
+        print(f"{result.day}: {result.accounts} accounts {result.bands}{stale}")
     return 0
 
 
@@ -72,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply pending warehouse migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("validate-config", help="validate include/config").set_defaults(func=cmd_validate_config)
+    validate = sub.add_parser("validate-scorecards", help="validate scorecards; dry-run a candidate file")
+    validate.add_argument("file", nargs="?")
+    validate.add_argument("--day", help="day to compare on (default: the latest with KPIs)")
+    validate.set_defaults(func=cmd_validate_scorecards)
+    score = sub.add_parser("score", help="build KPIs and scores for a day outside Airflow")
+    score.add_argument("--day")
+    score.add_argument("--history-days", type=int, default=0)
+    score.set_defaults(func=cmd_score)
     ingest = sub.add_parser("ingest", help="run one source's loads outside Airflow")
     ingest.add_argument("source")
     ingest.add_argument("streams", nargs="*")

@@ -29,7 +29,7 @@ def test_every_dag_has_docs_tags_owner_and_retries(dagbag):
         assert dag.tags, f"{dag_id}: no tags"
         for task in dag.tasks:
             assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id}: set an owner"
-            if not task.task_id.startswith("check_"):
+            if not task.task_id.startswith(("check_", "validate_")):  # deterministic: a retry cannot help
                 assert task.retries >= 1, f"{dag_id}.{task.task_id}: loads must retry"
 
 

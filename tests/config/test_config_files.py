@@ -1,0 +1,64 @@
+"""Every shipped YAML validates; a broken one is named precisely (file, key path, what is allowed)."""
+from __future__ import annotations
+
+import pytest
+
+from customer_health.config import ConfigError
+from customer_health.config.scorecards import load_scorecards
+from customer_health.config.sources import load_sources
+from demo.localenv import REPO_ROOT
+
+SHIPPED = REPO_ROOT / "include" / "config" / "scorecards.yml"
+
+
+def test_shipped_config_validates():
+    assert load_sources()
+    config, version = load_scorecards()
+    assert len(version) == 12
+    names = [s.name for s in config.scorecards]
+    assert {"smb", "mid_market", "enterprise", "smb_onboarding", "mid_market_onboarding", "enterprise_onboarding"} <= set(names)
+
+
+def test_config_version_is_the_content_hash(tmp_path):
+    copy = tmp_path / "scorecards.yml"
+    copy.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_scorecards(copy)[1] == load_scorecards(SHIPPED)[1]
+    copy.write_text(SHIPPED.read_text(encoding="utf-8").replace("red: 40, green: 70", "red: 45, green: 70"), encoding="utf-8")
+    assert load_scorecards(copy)[1] != load_scorecards(SHIPPED)[1]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("kpi: seat_utilisation, direction", "kpi: seat_utilization, direction"),
+         "kpi 'seat_utilization' is not a numeric KPI; allowed: active_days_30d"),
+        (("method: percentile, weight: 20", "method: percentil, weight: 20"),
+         "method: Input should be 'thresholds', 'percentile' or 'boolean'"),
+        (("red: 0.2, green: 0.7, weight: 30", "red: 0.7, green: 0.2, weight: 30"),
+         "direction higher_is_better needs green above red (got red 0.7, green 0.2)"),
+        (("bands: {red: 40, green: 70}", "bands: {red: 80, green: 70}"), "bands: Value error, red (80.0) must not be above green (70.0)"),
+        (("segment: {employees: {gte: 1000}}", "segment: {employees: {gte: many}}"), "scorecards[3].segment.employees.gte"),
+        (("segment: {tenure_days: {lt: 90}}", "segment: {tenure: {lt: 90}}"), "segment field 'tenure' unknown; allowed:"),
+        (("  - name: smb\n", "  - name: smb\n    segment: {region: {eq: JP}}\n"),
+         "the last scorecard must have no segment (the catch-all)"),
+        (("usage_events: {max_age", "usage_event: {max_age"), "quality_gate: unknown stream 'usage_event'"),
+        (("weight: 20}", "wieght: 20}"), "unknown key (a typo?)"),
+    ],
+)
+def test_scorecard_errors_name_file_key_and_what_is_allowed(tmp_path, edit, expected):
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert edit[0] in text, "the test's edit no longer matches the shipped file"
+    broken = tmp_path / "scorecards.yml"
+    broken.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_scorecards(broken)
+    message = str(error.value)
+    assert message.startswith(f"{broken}: ")
+    assert expected in message, message
+
+
+def test_yaml_syntax_errors_give_line_and_column(tmp_path):
+    broken = tmp_path / "scorecards.yml"
+    broken.write_text("bands: {red: 40\nscorecards: [", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"scorecards.yml: line \d+, column \d+: not valid YAML"):
+        load_scorecards(broken)
