@@ -56,47 +56,95 @@ COMMENT ON COLUMN meta.quarantine.awaiting_account IS 'Set when the only fault w
 COMMENT ON COLUMN meta.quarantine.released_in_batch IS 'The later batch that took this row back in (it was checked again there).';
 
 -- Casts that return NULL instead of failing, so one bad value sends its row to
--- quarantine instead of aborting the batch. They are plain SQL (inlined by the
--- planner): a strict pattern plus a days-in-month test decide validity without
--- the per-row subtransaction an exception handler would cost on millions of rows.
-CREATE FUNCTION util.days_in_month(y int, m int) RETURNS int
+-- quarantine instead of aborting the batch. A value must first have the shape
+-- the contract says (ISO 8601 dates start YYYY-MM-DD: this rejects words such as
+-- 'yesterday' and day-first dates; numbers hold digits, sign, point, exponent),
+-- checked with cheap string tests, then Postgres must accept it. The second part runs in
+-- one of two modes (customer_health.fast_casts): the loader first tries plain
+-- casts for the whole batch, which raise on the first bad value; only then it
+-- rolls back to a savepoint and repeats with the per-value exception handler,
+-- which is exact but costs a subtransaction per row. Both modes accept the
+-- same values; a clean batch of millions never pays for the slow one.
+CREATE FUNCTION util.looks_like_iso_date(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN m = 2 THEN CASE WHEN (y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0 THEN 29 ELSE 28 END
-                WHEN m IN (4, 6, 9, 11) THEN 30 ELSE 31 END
+    SELECT substr(v, 5, 1) = '-' AND substr(v, 8, 1) = '-' AND substr(v, 11, 1) IN ('', 'T', ' ')
 $$;
 
-CREATE FUNCTION util.try_date(v text) RETURNS date
+CREATE FUNCTION util.looks_like_number(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
-                 AND substr(v, 9, 2)::int <= util.days_in_month(substr(v, 1, 4)::int, substr(v, 6, 2)::int)
-           THEN v::date END
+    SELECT v <> '' AND translate(v, '0123456789.+-eE ', '') = ''
 $$;
+
+CREATE FUNCTION util.fast_casts() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(current_setting('customer_health.fast_casts', true), '') = 'on'
+$$;
+
+CREATE FUNCTION util.exact_timestamptz(v text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN v::timestamptz;
+EXCEPTION WHEN data_exception THEN
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION util.exact_date(v text) RETURNS date
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN v::date;
+EXCEPTION WHEN data_exception THEN
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION util.exact_numeric(v text) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN v::numeric;
+EXCEPTION WHEN data_exception THEN
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION util.exact_int(v text) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN v::integer;
+EXCEPTION WHEN data_exception THEN
+    RETURN NULL;
+END $$;
 
 CREATE FUNCTION util.try_timestamptz(v text) RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?$'
-                 AND substr(v, 9, 2)::int <= util.days_in_month(substr(v, 1, 4)::int, substr(v, 6, 2)::int)
-           THEN v::timestamptz END
+    SELECT CASE WHEN util.looks_like_iso_date(v)
+                THEN CASE WHEN util.fast_casts() THEN v::timestamptz ELSE util.exact_timestamptz(v) END END
+$$;
+
+CREATE FUNCTION util.try_date(v text) RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN util.looks_like_iso_date(v) AND length(v) = 10
+                THEN CASE WHEN util.fast_casts() THEN v::date ELSE util.exact_date(v) END END
 $$;
 
 CREATE FUNCTION util.try_numeric(v text) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v ~ '^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*$' THEN v::numeric END
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN util.looks_like_number(v)
+                THEN CASE WHEN util.fast_casts() THEN v::numeric ELSE util.exact_numeric(v) END END
 $$;
 
 CREATE FUNCTION util.try_int(v text) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v ~ '^\s*[+-]?[0-9]{1,9}\s*$' THEN v::integer END
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN util.looks_like_number(v)
+                THEN CASE WHEN util.fast_casts() THEN v::integer ELSE util.exact_int(v) END END
 $$;
 
 -- Why a value did not cast, for quarantine reasons: NULL when it is fine or absent.
+-- STABLE, like format() inside: an IMMUTABLE wrapper around a STABLE call is not inlined.
 CREATE FUNCTION util.bad_value(column_name text, raw text, typed anyelement) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN raw IS NOT NULL AND typed IS NULL
-           THEN format('unparseable %s: %s', column_name, quote_literal(raw)) END
+           THEN 'unparseable ' || column_name || ': ' || quote_literal(raw) END
 $$;
 
 CREATE FUNCTION util.missing(column_name text, raw text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN raw IS NULL THEN format('missing %s', column_name) END
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN raw IS NULL THEN 'missing ' || column_name END
 $$;

@@ -1,5 +1,6 @@
 -- Cast one batch of raw CRM contracts to canonical types; end_date is the renewal date.
-WITH typed AS (
+-- MATERIALIZED: each value is cast once, not again where the checks below read it.
+WITH typed AS MATERIALIZED (
     SELECT r._line,
            NULLIF(r.contract_id, '')     AS contract_id,
            NULLIF(r.account_id, '')      AS account_id,

@@ -1,5 +1,6 @@
 -- Cast one batch of raw upsell / cross-sell deals to canonical types.
-WITH typed AS (
+-- MATERIALIZED: each value is cast once, not again where the checks below read it.
+WITH typed AS MATERIALIZED (
     SELECT r._line,
            NULLIF(r.expansion_id, '')    AS expansion_id,
            NULLIF(r.account_id, '')      AS account_id,

@@ -1,5 +1,6 @@
 -- Cast one batch of raw CSM sentiment entries (1 red, 2 yellow, 3 green) to canonical types.
-WITH typed AS (
+-- MATERIALIZED: each value is cast once, not again where the checks below read it.
+WITH typed AS MATERIALIZED (
     SELECT r._line,
            NULLIF(r.entry_id, '')        AS entry_id,
            NULLIF(r.account_id, '')      AS account_id,

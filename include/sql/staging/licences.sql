@@ -1,5 +1,6 @@
 -- Cast one batch of raw licences (seats per account) to canonical types.
-WITH typed AS (
+-- MATERIALIZED: each value is cast once, not again where the checks below read it.
+WITH typed AS MATERIALIZED (
     SELECT r._line,
            NULLIF(r.account_id, '')  AS account_id,
            r.seats                   AS seats_raw,

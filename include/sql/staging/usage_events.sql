@@ -1,5 +1,6 @@
 -- Cast one batch of raw usage events to canonical types; _reasons says why a row cannot load.
-WITH typed AS (
+-- MATERIALIZED: each value is cast once, not again where the checks below read it.
+WITH typed AS MATERIALIZED (
     SELECT r._line,
            NULLIF(r.event_id, '')                AS event_id,
            NULLIF(r.account_id, '')              AS account_id,

@@ -1,5 +1,6 @@
 -- Cast one batch of raw product users (issued seats) to canonical types.
-WITH typed AS (
+-- MATERIALIZED: each value is cast once, not again where the checks below read it.
+WITH typed AS MATERIALIZED (
     SELECT r._line,
            NULLIF(r.user_id, '')                 AS user_id,
            NULLIF(r.account_id, '')              AS account_id,

@@ -58,10 +58,14 @@ def connect(url: str | None = None, *, autocommit: bool = False, label: str = "w
     try:
         return psycopg.connect(url, autocommit=autocommit, options="-c TimeZone=UTC")
     except psycopg.OperationalError as exc:
-        raise WarehouseUnavailable(
-            f"Cannot reach the {label} at {describe(url)}: {str(exc).strip().splitlines()[0]}\n"
+        hint = (
             "Start Postgres (or run `make demo`, which starts an embedded one), or point WAREHOUSE_URL / "
             "the Airflow connection 'warehouse' at a running server."
+            if label == "warehouse"
+            else "Check the host, port, database and credentials of that Airflow connection."
+        )
+        raise WarehouseUnavailable(
+            f"Cannot reach the {label} at {describe(url)}: {str(exc).strip().splitlines()[0]}\n{hint}"
         ) from exc
 
 

@@ -105,7 +105,9 @@ def load_batch(
     run_id: str | None = None,
 ) -> BatchResult:
     """Load one spool file as batch ``batch_id``; commits once, at the end."""
-    lock_name = f"customer_health.load.{source}.{stream.name}"
+    # One load per staging table at a time, whichever source feeds it: the merge
+    # below reads staging to decide what is new.
+    lock_name = f"customer_health.load.{stream.name}"
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
         conn.execute("SET LOCAL work_mem = '256MB'")
@@ -121,12 +123,7 @@ def load_batch(
         result.rows_received = conn.execute(
             sql.SQL("SELECT count(*) FROM {} WHERE _batch_id = %s").format(landing), [batch_id]
         ).fetchone()[0]
-        staging_select = sql.SQL(read_sql(f"staging/{stream.name}.sql")).format(landing=landing)
-        conn.execute(
-            sql.SQL("CREATE TEMP TABLE _candidates ON COMMIT DROP AS {}").format(staging_select),
-            {"batch_id": batch_id},
-        )
-        conn.execute("ANALYZE _candidates")
+        _cast_and_check(conn, stream, landing, batch_id)
         _flag_shared_contract_breaks(conn, stream)
         result.rows_quarantined = _quarantine(conn, source, stream, batch_id, landing)
         result.rows_inserted, result.rows_updated = _merge(conn, source, stream, batch_id)
@@ -163,6 +160,27 @@ def _land(conn: psycopg.Connection, stream: Stream, spool_path: Path, keep_raw: 
             copy.write(chunk)
     conn.execute(sql.SQL("ANALYZE {}").format(landing))
     return landing
+
+
+def _cast_and_check(conn: psycopg.Connection, stream: Stream, landing, batch_id: int) -> None:
+    """Build ``_candidates``: the batch cast to canonical types, with the reasons each row cannot load.
+
+    Plain casts first (fast, but they raise on the first bad value); on a data
+    error the savepoint rolls back and the exact per-value casts run instead.
+    Both accept the same values (see util.try_* in V001).
+    """
+    create = sql.SQL("CREATE TEMP TABLE _candidates ON COMMIT DROP AS {}").format(
+        sql.SQL(read_sql(f"staging/{stream.name}.sql")).format(landing=landing)
+    )
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL customer_health.fast_casts = 'on'")
+            conn.execute(create, {"batch_id": batch_id})
+            conn.execute("SET LOCAL customer_health.fast_casts = 'off'")
+    except psycopg.errors.DataException as exc:
+        log.info("%s: a value does not cast (%s); checking the batch value by value", stream.name, exc.diag.message_primary)
+        conn.execute(create, {"batch_id": batch_id})
+    conn.execute("ANALYZE _candidates")
 
 
 def _release_rows_awaiting_accounts(conn, source: str, stream: Stream, batch_id: int, landing) -> None:
@@ -216,18 +234,23 @@ def _flag_shared_contract_breaks(conn: psycopg.Connection, stream: Stream) -> No
     key_cols = _ident_list(stream.key)
     # Same key twice in one batch: identical copies collapse in the merge; copies
     # that disagree are all quarantined, since nothing says which one is right.
+    conn.execute(
+        sql.SQL(
+            """CREATE TEMP TABLE _repeated_keys ON COMMIT DROP AS
+               SELECT {keys}, count(DISTINCT {row}) > 1 AS conflicting
+               FROM _candidates AS c
+               WHERE cardinality(c._reasons) = 0
+                 AND ({keys}) IN (SELECT {keys} FROM _candidates WHERE cardinality(_reasons) = 0
+                                  GROUP BY {keys} HAVING count(*) > 1)
+               GROUP BY {keys}"""
+        ).format(keys=key_cols, row=_row(stream, "c"))
+    )
     _add_reason(
         conn,
         sql.SQL("format('duplicate key %%s in this batch with different content', {})").format(_key_text(stream, "c")),
-        sql.SQL(
-            """({keys}) IN (
-                   SELECT {keys} FROM _candidates AS d
-                   WHERE cardinality(d._reasons) = 0
-                     AND ({keys}) IN (SELECT {keys} FROM _candidates WHERE cardinality(_reasons) = 0
-                                      GROUP BY {keys} HAVING count(*) > 1)
-                   GROUP BY {keys} HAVING count(DISTINCT {drow}) > 1)
-               AND {clean}"""
-        ).format(keys=key_cols, drow=_row(stream, "d"), clean=clean),
+        sql.SQL("({keys}) IN (SELECT {keys} FROM _repeated_keys WHERE conflicting) AND {clean}").format(
+            keys=key_cols, clean=clean
+        ),
     )
     if stream.immutable:
         conn.execute(
@@ -291,13 +314,19 @@ def _merge(conn: psycopg.Connection, source: str, stream: Stream, batch_id: int)
     non_key = [c for c in stream.columns if c not in stream.key]
     params = {"source": source, "batch_id": batch_id}
     if stream.immutable:
-        # Exact re-deliveries of a row are dropped by the key; changed ones were quarantined above.
+        # Rows already in staging are identical (changed ones were quarantined
+        # above), so only keys staging lacks go in. The stream lock makes a plain
+        # INSERT safe, and it is much cheaper than ON CONFLICT's speculative
+        # inserts. Exact copies within the batch collapse to one.
+        (copies,) = conn.execute("SELECT EXISTS (SELECT 1 FROM _repeated_keys WHERE NOT conflicting)").fetchone()
+        distinct = sql.SQL("DISTINCT ON ({keys})").format(keys=keys) if copies else sql.SQL("")
         cur = conn.execute(
             sql.SQL(
                 """INSERT INTO {staging} ({cols}, _source, _batch_id)
-                   SELECT {cols}, %(source)s, %(batch_id)s FROM _candidates WHERE cardinality(_reasons) = 0
-                   ON CONFLICT ({keys}) DO NOTHING"""
-            ).format(staging=staging, cols=cols, keys=keys),
+                   SELECT {distinct} {cols}, %(source)s, %(batch_id)s FROM _candidates AS c
+                   WHERE cardinality(c._reasons) = 0
+                     AND NOT EXISTS (SELECT 1 FROM {staging} AS s WHERE {match})"""
+            ).format(staging=staging, cols=cols, distinct=distinct, match=_key_match(stream, "s", "c")),
             params,
         )
         return cur.rowcount, 0

@@ -1,0 +1,91 @@
+"""`make bench`: scratch databases, 10 million events for 20,000 accounts, figures printed.
+
+    python -m bench.run [--events N] [--accounts M] [--keep]
+
+Uses the Postgres of TEST_POSTGRES_URL (default local) and drops its scratch
+databases at the end unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from demo.localenv import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "plugins"))
+
+from customer_health.warehouse.db import connect, ensure_database, url_with_database  # noqa: E402
+from customer_health.warehouse.migrate import migrate  # noqa: E402
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def recreate(dbname: str) -> str:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+    url = url_with_database(ADMIN_URL, dbname)
+    ensure_database(url)
+    return url
+
+
+def seed_accounts(warehouse_url: str, accounts: int) -> None:
+    """The CRM accounts the events belong to (ids as the demo generator makes them)."""
+    from demo.world import company_id
+
+    with connect(warehouse_url) as conn:
+        conn.execute(
+            """INSERT INTO staging.crm_accounts (account_id, name, employees, created_at, _source, _batch_id)
+               SELECT (%s::bigint + g)::text, 'Account ' || g, 50, '2025-01-01', 'bench', 0
+               FROM generate_series(0, %s - 1) AS g""",
+            [int(company_id(0)), accounts],
+        )
+        conn.execute("ANALYZE staging.crm_accounts")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    args = parser.parse_args(argv)
+
+    from bench.load import bench_usage_load
+    from demo.bulk import fill_product_db_bulk
+
+    warehouse_url = recreate("ch_bench")
+    product_url = recreate("ch_bench_product")
+    started = time.perf_counter()
+    fill_product_db_bulk(product_url, args.accounts, args.events)
+    print(f"product database filled with {args.events:,} events for {args.accounts:,} accounts "
+          f"in {time.perf_counter() - started:.1f} s (not measured below)")
+    with connect(warehouse_url) as conn:
+        migrate(conn)
+    seed_accounts(warehouse_url, args.accounts)
+
+    with tempfile.TemporaryDirectory(prefix="ch-bench-") as tmp:
+        figures = bench_usage_load(warehouse_url, product_url, Path(tmp))
+    print("\n".join(figures.lines()))
+
+    try:
+        from bench.kpis import main as bench_kpis  # the KPI and score timings, when present
+    except ImportError:
+        bench_kpis = None
+    if bench_kpis:
+        bench_kpis(warehouse_url)
+
+    if not args.keep:
+        for dbname in ("ch_bench", "ch_bench_product"):
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
