@@ -1,0 +1,95 @@
+"""API sources against the emulators over real HTTP: paging, 429 with Retry-After, 5xx, bad credentials."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from customer_health.sources.base import ConnectionDetails, Spool
+from customer_health.sources.hubspot import HubSpotExtractor, HubSpotOptions, HubSpotStream
+from customer_health.sources.http import ApiError
+from customer_health.sources.streams import STREAMS
+from customer_health.sources.typeform import TypeformExtractor, TypeformOptions, TypeformStream
+from demo.emulators import hubspot, typeform
+
+ACCOUNT_COLUMNS = {"account_id": "id", "name": "name", "parent_account_id": "hs_parent_company_id",
+                   "csm_owner_id": "hubspot_owner_id", "employees": "numberofemployees", "industry": "industry",
+                   "region": "region", "lifecycle_stage": "lifecyclestage", "created_at": "createdate"}
+
+
+@pytest.fixture
+def portal(tmp_path):
+    companies = [
+        {"id": str(1000 + i), "archived": False, "createdAt": "2026-01-01T00:00:00.000Z",
+         "updatedAt": f"2026-11-{1 + i % 20:02d}T00:00:00.000Z",
+         "properties": {"name": f"Company {i}", "hs_lastmodifieddate": f"2026-11-{1 + i % 20:02d}T00:00:{i % 60:02d}.000Z"}}
+        for i in range(250)
+    ]
+    (tmp_path / "companies.json").write_text(json.dumps(companies), encoding="utf-8")
+    (tmp_path / "owners.json").write_text("[]", encoding="utf-8")
+    return tmp_path
+
+
+def extract_accounts(emulator, tmp_path, token="t0ken", cursor=None, page_size=100):
+    connection = ConnectionDetails("hubspot_test", host=emulator.base_url, password=token)
+    extractor = HubSpotExtractor("crm", HubSpotOptions(page_size=page_size, max_attempts=6), connection)
+    spool = Spool(tmp_path / "spool.csv", "crm", 1, STREAMS["crm_accounts"])
+    extractor.extract(STREAMS["crm_accounts"], HubSpotStream(object="companies", properties=ACCOUNT_COLUMNS), cursor, spool)
+    spool.close()
+    return spool, [line.split(",")[3] for line in spool.path.read_text().splitlines()[1:]]
+
+
+def test_hubspot_pages_through_every_record_exactly_once(portal, tmp_path):
+    with hubspot.start(portal, "t0ken") as emulator:
+        spool, ids = extract_accounts(emulator, tmp_path)
+    assert sorted(ids) == sorted(str(1000 + i) for i in range(250))
+    searches = [r for r in emulator.requests if "/search" in r[1]]
+    assert len(searches) == 3  # 100 + 100 + 50
+
+
+def test_hubspot_cursor_reads_only_what_changed(portal, tmp_path):
+    with hubspot.start(portal, "t0ken") as emulator:
+        _, ids = extract_accounts(emulator, tmp_path, cursor="2026-11-20T00:00:00.000Z")
+    assert len(ids) == 12 and all(int(i) % 20 == 19 for i in map(lambda x: int(x) - 1000, ids))
+
+
+def test_hubspot_waits_as_429_retry_after_says_and_retries_5xx(portal, tmp_path):
+    with hubspot.start(portal, "t0ken", rate_limit=(2, 1.0), fail_first=2) as emulator:
+        started = time.monotonic()
+        _, ids = extract_accounts(emulator, tmp_path)
+        elapsed = time.monotonic() - started
+    statuses = [status for _, _, status in emulator.requests]
+    assert statuses.count(503) == 2
+    assert 429 in statuses
+    assert len(ids) == 250, "nothing lost to the failures"
+    assert elapsed >= 1.0, "a 429 with Retry-After: 1 was not honoured"
+
+
+def test_bad_credentials_fail_at_once_naming_the_connection(portal, tmp_path):
+    with hubspot.start(portal, "right") as emulator:
+        with pytest.raises(ApiError, match="check the token in the Airflow connection 'hubspot_test'"):
+            extract_accounts(emulator, tmp_path, token="wrong")
+    assert [status for _, _, status in emulator.requests] == [401]
+
+
+def test_typeform_pages_with_before_tokens_and_retries(tmp_path):
+    items = [
+        {"landing_id": f"t{i:05d}", "token": f"t{i:05d}", "response_id": f"t{i:05d}",
+         "landed_at": f"2026-11-{1 + i // 200:02d}T00:00:00Z", "submitted_at": f"2026-11-{1 + i // 200:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+         "hidden": {"account_id": "a1", "email": "u@x.y"},
+         "answers": [{"field": {"id": "f", "ref": "nps", "type": "opinion_scale"}, "type": "number", "number": i % 11}]}
+        for i in range(2500)
+    ]
+    items.sort(key=lambda item: item["submitted_at"], reverse=True)
+    (tmp_path / "forms.json").write_text(json.dumps([{"id": "f1", "title": "NPS", "fields": []}]), encoding="utf-8")
+    (tmp_path / "responses_f1.json").write_text(json.dumps(items), encoding="utf-8")
+    with typeform.start(tmp_path, "t0ken", fail_every=3) as emulator:
+        extractor = TypeformExtractor("surveys", TypeformOptions(page_size=1000),
+                                      ConnectionDetails("typeform_test", host=emulator.base_url, password="t0ken"))
+        spool = Spool(tmp_path / "spool.csv", "surveys", 1, STREAMS["survey_responses"])
+        extractor.extract(STREAMS["survey_responses"], TypeformStream(forms=[{"form_id": "f1", "survey": "nps"}]), None, spool)
+        spool.close()
+    ids = [line.split(",")[3] for line in spool.path.read_text().splitlines()[1:]]
+    assert sorted(ids) == sorted(item["token"] for item in items)
+    assert any(status >= 500 for _, _, status in emulator.requests)
