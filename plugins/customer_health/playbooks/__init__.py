@@ -1,0 +1,1 @@
+"""Playbooks: conditions on scores, KPIs and maturity -> tasks for CSMs, exactly once."""
