@@ -12,7 +12,11 @@ Daily, after the sources have landed:
    writes `marts.health_scores` (score, band, coverage, config version),
    `marts.health_score_components` (why: raw value, 0-100 value, weight and
    contribution per measure), `marts.health_score_changes` (what moved it
-   against 1, 7 and 30 days earlier) and `marts.parent_health_scores`.
+   against 1, 7 and 30 days earlier) and `marts.parent_health_scores`; then
+   the Customer Maturity Index per assessment (`marts.cmi_scores`) and the
+   health x maturity quadrant per account (`marts.account_quadrants`).
+   Finishing emits the `marts.account_quadrants` Asset, which starts
+   `create_csm_tasks`.
 3. **check_source_freshness** is red when the gate found a stale feed that
    day: scores are still written, but look at `meta.source_quality`.
 
@@ -32,6 +36,7 @@ from customer_health.assets import table_asset_uri
 from customer_health.warehouse.db import WAREHOUSE_CONN_ID
 
 HEALTH_SCORES = Asset(table_asset_uri("marts.health_scores"))
+QUADRANTS = Asset(table_asset_uri("marts.account_quadrants"))
 
 
 def scoring_day(params: dict, logical_date, run_after) -> date:
@@ -42,7 +47,7 @@ def scoring_day(params: dict, logical_date, run_after) -> date:
 
 with DAG(
     dag_id="build_health_scores",
-    description="KPIs -> data-quality gate -> health scores with explanations and changes",
+    description="KPIs -> data-quality gate -> health scores with explanations and changes -> CMI -> quadrants",
     doc_md=__doc__,
     schedule="0 5 * * *",
     start_date=datetime(2026, 1, 1),
@@ -58,12 +63,14 @@ with DAG(
 
     @task(retries=0)
     def validate_config() -> str:
+        from customer_health.config.cmi import load_cmi
         from customer_health.config.scorecards import load_scorecards
 
+        load_cmi()
         _config, version = load_scorecards()
         return version
 
-    @task(outlets=[HEALTH_SCORES])
+    @task(outlets=[HEALTH_SCORES, QUADRANTS])
     def build_and_score(params=None, logical_date=None, run_after=None) -> dict:
         from customer_health.scoring.pipeline import build_and_score as run
 
@@ -75,6 +82,7 @@ with DAG(
             "config_version": last.config_version,
             "days_scored": len(results),
             "bands": last.bands,
+            "quadrants": last.quadrants,
             "stale_streams": [f"{s.stream}: {s.reason}" for s in last.stale_streams],
         }
 

@@ -9,7 +9,7 @@ config version and nothing else; other versions' rows are never touched.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import psycopg
@@ -36,6 +36,7 @@ class DayScores:
     accounts: int
     bands: dict[str, int]
     stale_streams: list[StreamQuality]
+    quadrants: dict[str, int] = field(default_factory=dict)
 
 
 def register_version(conn: psycopg.Connection, config: ScorecardsFile, version: str, source_yaml: str) -> bool:

@@ -1,0 +1,80 @@
+"""
+### Create CSM tasks
+
+Runs when `build_health_scores` has written the day's quadrants (the
+`marts.account_quadrants` Asset), and at 07:00 as a fallback:
+
+1. **validate_config** checks `include/config/playbooks.yml`: conditions,
+   template syntax and rendering against a sample account. A broken file is
+   red here with the play and key named, before anything is created.
+2. **sync_task_status** reads tasks completed or dismissed in the CRM since
+   the last sync into `marts.csm_tasks`, so cooldowns see them.
+3. **run_playbooks** evaluates every play for every account and writes
+   `marts.csm_tasks`: at most one open task per play and account (the
+   database refuses a second), cooldowns after closed tasks, auto-close when
+   a condition clears, and nothing from feeds the quality gate marked stale.
+4. **push_to_crm** creates each new task in the CRM once (a retry finds the
+   task it already made); **send_digests** sends each CSM one digest a day by
+   Slack and e-mail.
+
+History of every task: `marts.csm_task_history`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
+
+from customer_health.assets import table_asset_uri
+
+QUADRANTS = Asset(table_asset_uri("marts.account_quadrants"))
+
+with DAG(
+    dag_id="create_csm_tasks",
+    description="Playbooks -> CSM tasks -> CRM, Slack and e-mail, exactly once",
+    doc_md=__doc__,
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 7 * * *", timezone="UTC"), assets=[QUADRANTS]),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "cs-ops", "retries": 3, "retry_delay": timedelta(minutes=2)},
+    params={"day": Param(None, type=["null", "string"], format="date", description="Day to evaluate (default: latest scored)")},
+    tags=["tasks", "playbooks"],
+) as dag:
+
+    @task(retries=0)
+    def validate_config() -> str:
+        from customer_health.config.playbooks import load_playbooks
+
+        return load_playbooks()[1]
+
+    @task
+    def sync_task_status() -> dict:
+        from customer_health.delivery.pipeline import sync_from_crm
+
+        return sync_from_crm()
+
+    @task
+    def run_playbooks(params=None) -> dict:
+        from customer_health.playbooks.pipeline import create_tasks
+
+        run = create_tasks(date.fromisoformat(params["day"]) if params.get("day") else None)
+        return {"day": run.day.isoformat(), "created": run.created, "auto_closed": run.auto_closed,
+                "suppressed": run.suppressed}
+
+    @task
+    def push_to_crm() -> int:
+        from customer_health.delivery.pipeline import push_new_tasks
+
+        return push_new_tasks()
+
+    @task
+    def send_digests(played: dict) -> dict:
+        from customer_health.delivery.pipeline import send_daily_digests
+
+        return send_daily_digests(date.fromisoformat(played["day"]))
+
+    played = run_playbooks()
+    validate_config() >> sync_task_status() >> played
+    played >> push_to_crm()
+    send_digests(played)
