@@ -4,8 +4,12 @@
    answers and no URL was given, start an embedded Postgres under ``.demo/``.
 2. Apply migrations; generate the sample data (product database, CRM and
    survey exports); start the HubSpot and Typeform emulators on loopback.
-3. Run the real DAGs through Airflow (``airflow dags test``), CRM first.
-4. Print what landed, what was quarantined and where to look next.
+3. Run the real DAGs through Airflow (``airflow dags test``): the ingest
+   DAGs (CRM first), ``build_health_scores`` (with five weeks of history, so
+   trends exist) and ``create_csm_tasks`` twice (the second creates nothing).
+4. Print what landed and what was quarantined, the scores by band and
+   segment with the biggest movers and why, the quadrants, and each CSM's
+   tasks with their play and reason.
 
 Running it twice gives the same warehouse: the data is the same, loads are
 incremental and merges are idempotent.
@@ -13,6 +17,7 @@ incremental and merges are idempotent.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from demo.localenv import DEMO_TOKEN, REPO_ROOT, airflow_env
 
@@ -37,6 +43,7 @@ from customer_health.warehouse.db import (  # noqa: E402
 from customer_health.warehouse.migrate import migrate  # noqa: E402
 
 DEMO_DIR = REPO_ROOT / ".demo"
+HISTORY_DAYS = 35
 AIRFLOW_HOME = REPO_ROOT / ".airflow"
 
 
@@ -91,37 +98,82 @@ def run_airflow(args: list[str], env: dict) -> None:
     print(f"    airflow {' '.join(args)}: ok ({time.monotonic() - started:.1f}s)", flush=True)
 
 
-def summary(url: str, since) -> None:
-    with connect(url) as conn:
-        step("Summary")
-        print(f"Warehouse: {describe(url)}")
-        print(f"{'source.stream':<34}{'received':>10}{'new':>8}{'updated':>9}{'same':>8}{'quarantined':>13}")
-        for row in conn.execute(
-            """SELECT source || '.' || stream, sum(rows_received), sum(rows_inserted), sum(rows_updated),
-                      sum(rows_unchanged), sum(rows_quarantined)
-               FROM meta.load_batches WHERE started_at >= %s GROUP BY 1 ORDER BY 1""",
-            [since],
-        ):
-            print(f"{row[0]:<34}{row[1]:>10}{row[2]:>8}{row[3]:>9}{row[4]:>8}{row[5]:>13}")
-        print("\nRows in the warehouse:")
-        for table in (
-            "crm_accounts", "crm_owners", "crm_contracts", "crm_expansions", "crm_sentiment",
-            "usage_events", "users", "licences", "survey_responses",
-        ):
-            (n,) = conn.execute(psycopg.sql.SQL("SELECT count(*) FROM {}").format(psycopg.sql.Identifier("staging", table))).fetchone()
-            print(f"  staging.{table:<20}{n:>10}")
-        print("\nQuarantined rows (meta.quarantine), by reason:")
-        for source, stream, reason, n in conn.execute(
-            """SELECT source, stream, reason, count(*) FROM meta.quarantine WHERE released_in_batch IS NULL
-               GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC"""
-        ):
-            print(f"  {source}.{stream}: {n} x {reason}")
-    print(
-        "\nWhere to look next:\n"
-        f"  psql '{url}'  -- staging.*, meta.load_batches, meta.quarantine\n"
-        "  make airflow    -- the same DAGs in the Airflow UI (http://localhost:8080)\n"
-        "  python -m customer_health quarantine   (with PYTHONPATH=plugins)"
-    )
+def summarise_loads(conn, since) -> None:
+    step("Loads")
+    print(f"{'source.stream':<34}{'received':>10}{'new':>8}{'updated':>9}{'same':>8}{'quarantined':>13}")
+    for row in conn.execute(
+        """SELECT source || '.' || stream, sum(rows_received), sum(rows_inserted), sum(rows_updated),
+                  sum(rows_unchanged), sum(rows_quarantined)
+           FROM meta.load_batches WHERE started_at >= %s GROUP BY 1 ORDER BY 1""",
+        [since],
+    ):
+        print(f"{row[0]:<34}{row[1]:>10}{row[2]:>8}{row[3]:>9}{row[4]:>8}{row[5]:>13}")
+    print("\nRows in the warehouse:")
+    for table in (
+        "crm_accounts", "crm_owners", "crm_contracts", "crm_expansions", "crm_sentiment",
+        "usage_events", "users", "licences", "survey_responses",
+    ):
+        (n,) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("staging", table))).fetchone()
+        print(f"  staging.{table:<20}{n:>10}")
+    print("\nQuarantined rows (meta.quarantine), by reason:")
+    for source, stream, reason, n in conn.execute(
+        """SELECT source, stream, reason, count(*) FROM meta.quarantine WHERE released_in_batch IS NULL
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC"""
+    ):
+        print(f"  {source}.{stream}: {n} x {reason}")
+
+
+def summarise_scores(conn) -> None:
+    day, version = conn.execute(
+        "SELECT day, config_version FROM marts.health_scores ORDER BY day DESC, computed_at DESC LIMIT 1"
+    ).fetchone()
+    step(f"Health scores on {day} (scorecards version {version})")
+    bands = ("green", "yellow", "red", "insufficient_data")
+    print(f"{'scorecard':<24}" + "".join(f"{b:>19}" for b in bands))
+    for scorecard, *counts in conn.execute(
+        f"""SELECT scorecard, {", ".join(f"count(*) FILTER (WHERE band = '{b}')" for b in bands)}
+            FROM marts.health_scores WHERE day = %s AND config_version = %s GROUP BY 1 ORDER BY 1""",  # noqa: S608
+        [day, version],
+    ):
+        print(f"{scorecard:<24}" + "".join(f"{n:>19}" for n in counts))
+    print("\nBiggest movers over 7 days, and why:")
+    for account, name, score, change, reasons in conn.execute(
+        """SELECT h.account_id, a.name, h.score, h.change_7d,
+                  (SELECT string_agg(format('%s %s', c.measure, to_char(c.contribution_change, 'SG990.0')), ', '
+                                     ORDER BY abs(c.contribution_change) DESC)
+                   FROM (SELECT * FROM marts.health_score_changes c
+                         WHERE c.account_id = h.account_id AND c.day = h.day AND c.config_version = h.config_version
+                           AND c.horizon_days = 7 ORDER BY abs(c.contribution_change) DESC LIMIT 3) c)
+           FROM marts.health_scores h JOIN staging.crm_accounts a USING (account_id)
+           WHERE h.day = %s AND h.config_version = %s AND h.change_7d IS NOT NULL
+           ORDER BY abs(h.change_7d) DESC LIMIT 5""",
+        [day, version],
+    ):
+        print(f"  {name} ({account}): {score} ({change:+}) - {reasons}")
+    print("\nHealth x maturity:")
+    for quadrant, n in conn.execute(
+        """SELECT quadrant, count(*) FROM marts.account_quadrants WHERE day = %s AND health_version = %s
+           GROUP BY 1 ORDER BY 2 DESC""",
+        [day, version],
+    ):
+        print(f"  {quadrant:<18}{n:>5}")
+
+
+def summarise_tasks(conn, day, created_in_runs: list[int]) -> None:
+    step(f"CSM tasks for {day}")
+    current = None
+    for csm, play, account, title, reason in conn.execute(
+        """SELECT coalesce(t.owner_email, 'queue: ' || t.queue), t.play, a.name, t.title, t.reason
+           FROM marts.csm_tasks t JOIN staging.crm_accounts a USING (account_id)
+           WHERE t.day = %s AND t.status = 'open' ORDER BY 1, t.priority, t.play, a.name""",
+        [day],
+    ):
+        if csm != current:
+            print(f"  {csm}")
+            current = csm
+        print(f"    [{play}] {title} - {reason}")
+    print("\nTasks created per run of create_csm_tasks: " + ", ".join(map(str, created_in_runs))
+          + " (a rerun creates none: one open task per play and account)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,9 +218,31 @@ def main(argv: list[str] | None = None) -> int:
         run_date = (date.fromisoformat(args.end_date) + timedelta(days=1)).isoformat()
         for source in source_order():
             run_airflow(["dags", "test", f"ingest_{source}", run_date], env)
-    summary(url, since)
+        # The first scoring run also scores the weeks before, so trends and movers exist.
+        run_airflow(["dags", "test", "build_health_scores", run_date, "--conf", json.dumps({"history_days": HISTORY_DAYS})], env)
+        created_in_runs = []
+        for _ in range(2):  # twice: the second run shows that nothing is created again
+            before = task_count(url)
+            run_airflow(["dags", "test", "create_csm_tasks", run_date], env)
+            created_in_runs.append(task_count(url) - before)
+    with connect(url) as conn:
+        summarise_loads(conn, since)
+        summarise_scores(conn)
+        summarise_tasks(conn, date.fromisoformat(args.end_date), created_in_runs)
+    print(
+        "\nWhere to look next:\n"
+        f"  psql '{url}'   staging.*, marts.*, meta.quarantine, meta.load_batches\n"
+        "  make airflow    the same DAGs in the Airflow UI (http://localhost:8080, admin / admin)\n"
+        "  PYTHONPATH=plugins .venv/bin/python -m customer_health quarantine\n"
+        "  PYTHONPATH=plugins .venv/bin/python -m customer_health validate-scorecards CANDIDATE.yml"
+    )
     print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
     return 0
+
+
+def task_count(url: str) -> int:
+    with connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM marts.csm_tasks").fetchone()[0]
 
 
 if __name__ == "__main__":
