@@ -4,7 +4,7 @@
 
 Implements what the pipeline uses, as HubSpot documents it:
 
-- ``POST /crm/v3/objects/{type}/search`` for companies, deals,
+- ``POST /crm/v3/objects/{type}/search`` for companies, deals, p_cmi_assessment,
   p_csm_sentiment and tasks: filter groups (OR of ANDed filters) with
   EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN, HAS_PROPERTY,
   NOT_HAS_PROPERTY; dates compare as instants whether given as epoch ms or
@@ -41,7 +41,7 @@ from demo.emulators.common import (
     serve,
 )
 
-READ_ONLY_TYPES = ("companies", "deals", "p_csm_sentiment")
+READ_ONLY_TYPES = ("companies", "deals", "p_csm_sentiment", "p_cmi_assessment")
 SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SEARCH_RESULT_CAP = 10, 200, 10_000
 OWNERS_DEFAULT_LIMIT, OWNERS_MAX_LIMIT = 100, 500
 FIRST_TASK_ID = 90_000_000_001

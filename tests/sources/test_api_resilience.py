@@ -93,3 +93,22 @@ def test_typeform_pages_with_before_tokens_and_retries(tmp_path):
     ids = [line.split(",")[3] for line in spool.path.read_text().splitlines()[1:]]
     assert sorted(ids) == sorted(item["token"] for item in items)
     assert any(status >= 500 for _, _, status in emulator.requests)
+
+
+def test_csm_assessments_in_the_crm_map_to_cmi_answers(tmp_path):
+    records = [{"id": str(i), "archived": False, "createdAt": "2026-11-01T00:00:00.000Z", "updatedAt": "2026-11-01T00:00:00.000Z",
+                "properties": {"assessment_id": "as-1", "account_id": "a1", "hubspot_owner_id": "7", "question_id": q,
+                               "answer": str(a), "assessed_at": "2026-11-01T09:00:00Z",
+                               "hs_lastmodifieddate": "2026-11-01T09:00:00.000Z"}}
+               for i, (q, a) in enumerate((("strategy_what", 4), ("people_what", 2)))]
+    (tmp_path / "p_cmi_assessment.json").write_text(json.dumps(records), encoding="utf-8")
+    (tmp_path / "owners.json").write_text("[]", encoding="utf-8")
+    mapping = {"response_id": "assessment_id", "account_id": "account_id", "respondent": "hubspot_owner_id",
+               "survey": "=cmi", "question_id": "question_id", "answer": "answer", "submitted_at": "assessed_at"}
+    with hubspot.start(tmp_path, "t0ken") as emulator:
+        extractor = HubSpotExtractor("crm", HubSpotOptions(), ConnectionDetails("hubspot_test", host=emulator.base_url, password="t0ken"))
+        spool = Spool(tmp_path / "spool.csv", "crm", 1, STREAMS["survey_responses"])
+        extractor.extract(STREAMS["survey_responses"], HubSpotStream(object="p_cmi_assessment", properties=mapping), None, spool)
+        spool.close()
+    rows = [line.split(",") for line in spool.path.read_text().splitlines()[1:]]
+    assert [(r[3], r[6], r[7], r[8]) for r in rows] == [("as-1", "cmi", "strategy_what", "4"), ("as-1", "cmi", "people_what", "2")]

@@ -37,7 +37,8 @@ class HubSpotStream(BaseModel):
     object: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     """companies, deals, a custom object (p_<name> or 2-<id>), or owners."""
     properties: dict[str, str | list[str]]
-    """canonical column -> HubSpot property; a list joins several with spaces (owner names)."""
+    """canonical column -> HubSpot property; a list joins several with spaces (owner names);
+    ``=text`` is a constant (e.g. ``survey: =cmi`` for CSM maturity assessments kept in the CRM)."""
     equals: dict[str, str | list[str]] = Field(default_factory=dict)
     """Only records whose property equals the value (or one of a list), e.g. {deal_kind: contract}."""
     mode: Literal["incremental", "full"] = "incremental"
@@ -81,6 +82,8 @@ class HubSpotExtractor(Extractor):
             if isinstance(source, list):
                 parts = [str(fields.get(s) or "").strip() for s in source]
                 row[column] = " ".join(p for p in parts if p) or None
+            elif source.startswith("="):
+                row[column] = source[1:]
             else:
                 row[column] = record.get("id") if source == "id" else fields.get(source)
         return row
@@ -96,7 +99,10 @@ class HubSpotExtractor(Extractor):
                 return
 
     def _search(self, client: ApiClient, options: HubSpotStream, cursor: str | None):
-        wanted = sorted({p for v in options.properties.values() for p in ([v] if isinstance(v, str) else v)} - {"id"})
+        wanted = sorted(
+            {p for v in options.properties.values() for p in ([v] if isinstance(v, str) else v) if not p.startswith("=")}
+            - {"id"}
+        )
         since = cursor
         while True:
             filters = [
