@@ -71,9 +71,16 @@ class ApiClient:
         )
 
     def request(self, method: str, path: str, **kwargs) -> dict:
-        return self._retrying(self._once, method, path, **kwargs)
+        """One request, retried on 429 / 5xx / connection errors."""
+        return self.retrying(self.request_once, method, path, **kwargs)
 
-    def _once(self, method: str, path: str, **kwargs) -> dict:
+    def retrying(self, fn, *args, **kwargs):
+        """Run ``fn`` under this client's retry policy: for a step that must be retried
+        as a whole (search-then-create), not request by request."""
+        return self._retrying(fn, *args, **kwargs)
+
+    def request_once(self, method: str, path: str, **kwargs) -> dict:
+        """One attempt, no retry: the building block of :meth:`request` and :meth:`retrying` steps."""
         url = f"{self.base_url}{path}"
         response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         if response.status_code == 429 or response.status_code >= 500:

@@ -1,0 +1,46 @@
+"""What every delivery step shares: one item per transaction, and failures that do not hold back the rest.
+
+Each task pushed and each digest sent is its own transaction, so a failure
+rolls back only that item. The step carries on with the others and fails at
+the end naming what failed: Airflow's retry then redoes only those, because
+everything that went through is recorded.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+log = logging.getLogger(__name__)
+Item = TypeVar("Item")
+
+
+class DeliveryFailed(RuntimeError):
+    """Some items could not be delivered; the others were, and are recorded."""
+
+
+def require_idle(conn: psycopg.Connection) -> None:
+    """Each item must be a real transaction, not a savepoint inside the caller's."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise ValueError("delivery needs a connection with no transaction open (use autocommit=True)")
+
+
+def deliver_each(items: Iterable[Item], deliver: Callable[[Item], bool], *, what: str) -> int:
+    """Call ``deliver`` for every item; return how many it delivered, or raise naming the ones that failed."""
+    delivered, failures = 0, []
+    for item in items:
+        try:
+            delivered += bool(deliver(item))
+        except Exception as exc:  # noqa: BLE001 - one bad item must not hold back the others
+            log.exception("%s: %s failed", what, item)
+            failures.append(f"{item}: {exc}")
+    if failures:
+        raise DeliveryFailed(
+            f"{what}: {len(failures)} failed, {delivered} delivered (a retry redoes only the failed ones): "
+            + "; ".join(failures[:5])
+            + (" ..." if len(failures) > 5 else "")
+        )
+    return delivered

@@ -1,0 +1,167 @@
+"""Bring CSMs' work in the CRM back: tasks completed, deferred or deleted there close ours.
+
+Why: the playbooks' cooldowns count from when a task was closed, and a task
+the CSM finished in HubSpot must not stay open here. Only tasks we pushed
+(the ``ch_task_id`` marker property) are read, and only those modified since
+the cursor in ``meta.source_state`` (source ``crm_tasks``, stream
+``csm_tasks``), re-reading a short overlap because HubSpot's search index
+lags writes; applying a status twice changes nothing. Deleted (archived) CRM
+tasks never show up as modified, so open tasks pushed a while ago are looked
+up by id and the missing ones are dismissed.
+
+Mapping: COMPLETED -> completed, DEFERRED or deleted -> dismissed, any other
+status -> open again (reopened, when the CSM reopened it in the CRM and no
+newer open task for the same play and account exists). Tasks we auto-closed
+are never touched. Every change writes a history row; the cursor advances
+in the same transaction as the changes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from customer_health.delivery.common import require_idle
+from customer_health.delivery.crm import MARKER_PROPERTY, SEARCH_PATH
+from customer_health.sources.http import ApiClient
+
+log = logging.getLogger(__name__)
+
+SOURCE, STREAM = "crm_tasks", "csm_tasks"
+MODIFIED = "hs_lastmodifieddate"
+PAGE_SIZE = 100
+SEARCH_RESULT_CAP = 10_000
+OVERLAP = timedelta(minutes=10)
+DELETION_GRACE = timedelta(hours=1)  # younger tasks may simply not be in the search index yet
+DELETED = "DELETED"  # our name for a CRM task that is gone (deleted or archived)
+CLOSED_BY_CRM = {"COMPLETED": ("completed", "completed in CRM"), "DEFERRED": ("dismissed", "dismissed in CRM"),
+                 DELETED: ("dismissed", "dismissed in CRM")}
+
+
+def sync_status(conn: psycopg.Connection, client: ApiClient) -> dict:
+    """Apply CRM status changes since the last sync; return counts per change and the new cursor."""
+    require_idle(conn)
+    changes: Counter[str] = Counter()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.crm_status_sync'))")
+        cursor = _load_cursor(conn)
+        newest, read = cursor, 0
+        for task in _modified_since(client, cursor - OVERLAP if cursor else None):
+            read += 1
+            modified = instant(task["properties"][MODIFIED])
+            newest = max(newest or modified, modified)
+            changes[_apply(conn, task["id"], task["properties"].get("hs_task_status"), modified)] += 1
+        for crm_task_id in _deleted(conn, client):
+            changes[_apply(conn, crm_task_id, DELETED, None)] += 1
+        if newest:
+            _save_cursor(conn, newest)
+    changes.pop(None, None)
+    return {"read": read, **{k: changes[k] for k in ("completed", "dismissed", "reopened")},
+            "cursor": newest.isoformat() if newest else None}
+
+
+def instant(value: str) -> datetime:
+    """HubSpot dates: ISO 8601 (what the v3 API answers) or epoch milliseconds."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _epoch_ms(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+def _load_cursor(conn: psycopg.Connection) -> datetime | None:
+    row = conn.execute("SELECT cursor FROM meta.source_state WHERE source = %s AND stream = %s",
+                       [SOURCE, STREAM]).fetchone()
+    return instant(row[0]) if row and row[0] else None
+
+
+def _save_cursor(conn: psycopg.Connection, newest: datetime) -> None:
+    conn.execute(
+        """INSERT INTO meta.source_state (source, stream, cursor) VALUES (%s, %s, %s)
+           ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()""",
+        [SOURCE, STREAM, newest.isoformat()],
+    )
+
+
+def _modified_since(client: ApiClient, since: datetime | None):
+    """Our CRM tasks modified at or after ``since``, oldest first; restarts from the last one seen at the search cap."""
+    while True:
+        filters = [{"propertyName": MARKER_PROPERTY, "operator": "HAS_PROPERTY"}]
+        if since:
+            filters.append({"propertyName": MODIFIED, "operator": "GTE", "value": _epoch_ms(since)})
+        body = {"filterGroups": [{"filters": filters}], "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
+                "properties": ["hs_task_status", MODIFIED, MARKER_PROPERTY], "limit": PAGE_SIZE}
+        seen, last, after = 0, None, None
+        while True:
+            page = client.request("POST", SEARCH_PATH, json={**body, **({"after": after} if after else {})})
+            for task in page.get("results") or []:
+                seen += 1
+                last = instant(task["properties"][MODIFIED])
+                yield task
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+            if seen + PAGE_SIZE > SEARCH_RESULT_CAP:
+                break
+        if last is None or last == since:
+            raise RuntimeError(f"more than {SEARCH_RESULT_CAP} CRM tasks share one {MODIFIED}; cannot page past it")
+        since = last
+
+
+def _deleted(conn: psycopg.Connection, client: ApiClient) -> list[str]:
+    """Open tasks pushed before the grace period whose CRM task no longer exists (search skips archived ones)."""
+    ids = [i for (i,) in conn.execute(
+        """SELECT crm_task_id FROM marts.csm_tasks
+           WHERE status = 'open' AND crm_task_id IS NOT NULL AND pushed_at < now() - %s ORDER BY task_id""",
+        [DELETION_GRACE],
+    )]
+    present: set[str] = set()
+    for start in range(0, len(ids), PAGE_SIZE):
+        chunk = ids[start:start + PAGE_SIZE]
+        body = {"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "IN", "values": chunk}]}],
+                "properties": ["hs_task_status"], "limit": PAGE_SIZE}
+        present |= {str(task["id"]) for task in client.request("POST", SEARCH_PATH, json=body).get("results") or []}
+    return [i for i in ids if i not in present]
+
+
+def _apply(conn: psycopg.Connection, crm_task_id: str, crm_status: str | None, modified: datetime | None) -> str | None:
+    """Bring one task in line with its CRM status; the history event written, or None."""
+    row = conn.execute("SELECT task_id, status, dedup_key FROM marts.csm_tasks WHERE crm_task_id = %s FOR UPDATE",
+                       [str(crm_task_id)]).fetchone()
+    if row is None or row[1] == "auto_closed":
+        return None  # not ours, or closed by the playbooks: the CRM does not reopen it
+    task_id, status, dedup_key = row
+    detail = {"crm_task_id": str(crm_task_id), "crm_status": crm_status}
+    if crm_status in CLOSED_BY_CRM:
+        new_status, reason = CLOSED_BY_CRM[crm_status]
+        if new_status == status:
+            return None
+        conn.execute(
+            """UPDATE marts.csm_tasks SET status = %s, closed_at = coalesce(%s, now()), close_reason = %s
+               WHERE task_id = %s""",
+            [new_status, modified, reason, task_id],
+        )
+        return _history(conn, task_id, new_status, detail)
+    if status == "open":
+        return None
+    reopened = conn.execute(
+        """UPDATE marts.csm_tasks SET status = 'open', closed_at = NULL, close_reason = NULL
+           WHERE task_id = %s
+             AND NOT EXISTS (SELECT 1 FROM marts.csm_tasks WHERE dedup_key = %s AND status = 'open')""",
+        [task_id, dedup_key],
+    ).rowcount
+    if not reopened:
+        log.info("task %s was reopened in the CRM but a newer open task exists for %s; left closed", task_id, dedup_key)
+        return None
+    return _history(conn, task_id, "reopened", detail)
+
+
+def _history(conn: psycopg.Connection, task_id: int, event: str, detail: dict) -> str:
+    conn.execute("INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, %s, %s)",
+                 [task_id, event, json.dumps(detail)])
+    return event
