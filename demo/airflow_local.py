@@ -33,13 +33,22 @@ def main() -> int:
     AIRFLOW_HOME.mkdir(exist_ok=True)
     passwords = AIRFLOW_HOME / "simple_auth_manager_passwords.json"
     passwords.write_text(json.dumps({USERNAME: PASSWORD}))
-    with hubspot.start(DEMO_DIR / "hubspot", DEMO_TOKEN) as crm_api, typeform.start(DEMO_DIR / "typeform", DEMO_TOKEN) as survey_api:
+    from demo.receivers import SlackReceiver, SmtpReceiver  # noqa: PLC0415
+
+    with (
+        hubspot.start(DEMO_DIR / "hubspot", DEMO_TOKEN) as crm_api,
+        typeform.start(DEMO_DIR / "typeform", DEMO_TOKEN) as survey_api,
+        SlackReceiver() as slack,
+        SmtpReceiver() as smtp,
+    ):
         env = airflow_env(
             airflow_home=AIRFLOW_HOME,
             warehouse_url=warehouse_url,
             product_db_url=url_with_database(warehouse_url, "product_demo"),
             hubspot_url=crm_api.base_url,
             typeform_url=survey_api.base_url,
+            slack_connection=slack.connection("services/DEMO/DEMO/demo"),
+            smtp_connection=smtp.connection("customer-health@example.com"),
         )
         env.update(
             {

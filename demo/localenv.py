@@ -20,6 +20,8 @@ def airflow_env(
     product_db_url: str,
     hubspot_url: str | None = None,
     typeform_url: str | None = None,
+    slack_connection: str | None = None,
+    smtp_connection: str | None = None,
     base: dict | None = None,
 ) -> dict[str, str]:
     """Variables for an Airflow process that runs the project's DAGs against the given warehouse."""
@@ -44,6 +46,12 @@ def airflow_env(
     )
     if hubspot_url:
         env["AIRFLOW_CONN_HUBSPOT"] = http_connection_uri(hubspot_url, DEMO_TOKEN)
+        env["AIRFLOW_CONN_CRM_TASKS"] = env["AIRFLOW_CONN_HUBSPOT"]  # tasks go to the same CRM
+    if slack_connection:
+        env["AIRFLOW_CONN_CSM_SLACK"] = slack_connection
+    if smtp_connection:
+        env["AIRFLOW_CONN_CSM_SMTP"] = smtp_connection
+        env["CSM_DIGEST_QUEUE_EMAIL"] = "cs-unassigned@example.com"
     if typeform_url:
         env["AIRFLOW_CONN_TYPEFORM"] = http_connection_uri(typeform_url, DEMO_TOKEN)
     return env

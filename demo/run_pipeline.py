@@ -201,17 +201,25 @@ def main(argv: list[str] | None = None) -> int:
     counts = generate(DEMO_DIR, args.accounts, args.days, 7, date.fromisoformat(args.end_date), product_db_url)
     print("    " + ", ".join(f"{k}: {v}" for k, v in counts.items() if isinstance(v, int)))
 
-    step("Emulators (HubSpot, Typeform) on loopback")
+    step("Emulators (HubSpot, Typeform) and receivers (Slack webhook, SMTP) on loopback")
     from demo.emulators import hubspot, typeform  # noqa: PLC0415
+    from demo.receivers import SlackReceiver, SmtpReceiver  # noqa: PLC0415
 
-    with hubspot.start(DEMO_DIR / "hubspot", DEMO_TOKEN) as crm_api, typeform.start(DEMO_DIR / "typeform", DEMO_TOKEN) as survey_api:
-        print(f"    HubSpot {crm_api.base_url}  Typeform {survey_api.base_url}")
+    with (
+        hubspot.start(DEMO_DIR / "hubspot", DEMO_TOKEN) as crm_api,
+        typeform.start(DEMO_DIR / "typeform", DEMO_TOKEN) as survey_api,
+        SlackReceiver() as slack,
+        SmtpReceiver() as smtp,
+    ):
+        print(f"    HubSpot {crm_api.base_url}  Typeform {survey_api.base_url}  Slack {slack.base_url}  SMTP :{smtp.port}")
         env = airflow_env(
             airflow_home=AIRFLOW_HOME,
             warehouse_url=url,
             product_db_url=product_db_url,
             hubspot_url=crm_api.base_url,
             typeform_url=survey_api.base_url,
+            slack_connection=slack.connection("services/DEMO/DEMO/demo"),
+            smtp_connection=smtp.connection("customer-health@example.com"),
         )
         step("Airflow: metadata database and DAG runs")
         run_airflow(["db", "migrate"], env)
@@ -225,10 +233,12 @@ def main(argv: list[str] | None = None) -> int:
             before = task_count(url)
             run_airflow(["dags", "test", "create_csm_tasks", run_date], env)
             created_in_runs.append(task_count(url) - before)
+        delivered = (len(slack.messages), len(smtp.messages), sum(1 for r in crm_api.requests if r[0] == "POST" and r[1].endswith("/objects/tasks")))
     with connect(url) as conn:
         summarise_loads(conn, since)
         summarise_scores(conn)
         summarise_tasks(conn, date.fromisoformat(args.end_date), created_in_runs)
+    print(f"Delivered this run: {delivered[2]} CRM tasks created, {delivered[0]} Slack digests, {delivered[1]} e-mail digests")
     print(
         "\nWhere to look next:\n"
         f"  psql '{url}'   staging.*, marts.*, meta.quarantine, meta.load_batches\n"

@@ -271,6 +271,13 @@ def test_one_digest_per_csm_channel_and_day_across_reruns(warehouse, slack, smtp
     assert "yesterday's" not in everything and "closed before" not in everything and "CRM only" not in everything
 
 
+def test_a_channel_without_a_connection_is_off_and_the_other_still_sends(warehouse, smtp, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_CSM_SLACK", raising=False)
+    digest_day(warehouse)
+    assert send_digests(warehouse, DAY, SETTINGS) == {"slack": 0, "email": 3}
+    assert warehouse.execute("SELECT DISTINCT channel FROM meta.digests_sent").fetchall() == [("email",)]
+
+
 def test_japanese_survives_slack_json_and_email_encoding(warehouse, slack, smtp):
     digest_day(warehouse)
     send_digests(warehouse, DAY, SETTINGS)

@@ -98,8 +98,9 @@ class Digest:
 def send_digests(conn: psycopg.Connection, day: date, settings: DigestSettings = DigestSettings()) -> dict[str, int]:
     """Send every digest for ``day`` not sent yet; return how many went out per channel."""
     require_idle(conn)
+    channels = [c for c in CHANNELS if _configured(c, settings)]
     with conn.transaction():
-        pending = [(channel, r) for channel in CHANNELS for r in _recipients(conn, day, channel, settings)]
+        pending = [(channel, r) for channel in channels for r in _recipients(conn, day, channel, settings)]
     sent: Counter[str] = Counter()
 
     def deliver(item: tuple[str, str]) -> bool:
@@ -109,6 +110,19 @@ def send_digests(conn: psycopg.Connection, day: date, settings: DigestSettings =
 
     deliver_each(pending, deliver, what="digest")
     return {channel: sent[channel] for channel in CHANNELS}
+
+
+def _configured(channel: str, settings: DigestSettings) -> bool:
+    """A team may use only one channel: one without an Airflow connection is off, and says so."""
+    from airflow.sdk import BaseHook  # noqa: PLC0415 - Airflow only here
+
+    conn_id = settings.slack_conn_id if channel == "slack" else settings.smtp_conn_id
+    try:
+        BaseHook.get_connection(conn_id)
+    except Exception:  # noqa: BLE001 - "not defined" has several exception types across Airflow versions
+        log.warning("no Airflow connection %r: %s digests are off", conn_id, channel)
+        return False
+    return True
 
 
 def _recipients(conn: psycopg.Connection, day: date, channel: str, settings: DigestSettings) -> list[str]:
