@@ -44,6 +44,7 @@ from customer_health.warehouse.migrate import migrate  # noqa: E402
 
 DEMO_DIR = REPO_ROOT / ".demo"
 HISTORY_DAYS = 35
+LOG_DIR = DEMO_DIR / "logs"
 AIRFLOW_HOME = REPO_ROOT / ".airflow"
 
 
@@ -87,14 +88,19 @@ def source_order() -> list[str]:
 
 
 def run_airflow(args: list[str], env: dict) -> None:
+    """Run one Airflow command; its whole output goes to .demo/logs/, the tail is shown if it fails."""
     started = time.monotonic()
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), *args], env=env, cwd=REPO_ROOT,
-        capture_output=True, text=True,
-    )
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / ("-".join(a for a in args if not a.startswith(("{", "-"))) + ".log")
+    with open(log_path, "w", encoding="utf-8") as log:
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), *args], env=env, cwd=REPO_ROOT,
+            stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
     if result.returncode != 0:
-        print(result.stdout[-6000:], result.stderr[-6000:], sep="\n")
-        sys.exit(f"`airflow {' '.join(args)}` failed (exit {result.returncode}); its output is above.")
+        print(log_path.read_text(encoding="utf-8")[-4000:])
+        sys.exit(f"`airflow {' '.join(args)}` failed (exit {result.returncode}); the end of its log is above, "
+                 f"all of it in {log_path}")
     print(f"    airflow {' '.join(args)}: ok ({time.monotonic() - started:.1f}s)", flush=True)
 
 

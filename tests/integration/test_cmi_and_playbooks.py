@@ -276,3 +276,10 @@ def test_template_errors_name_the_play(tmp_path, warehouse, world):
     playbooks, version = load_playbooks(runtime)
     with pytest.raises(PlayRenderError, match="play 'drop' could not render for account dropper"):
         run_playbooks(warehouse, DAY, playbooks, version, HV, world[2])
+
+
+def test_accounts_with_insufficient_data_in_the_window_do_not_break_score_drop(warehouse, world):
+    playbooks, version, cmi_version = world
+    health(warehouse, "fine", None, "insufficient_data", day=DAY - timedelta(days=2))
+    run = run_playbooks(warehouse, DAY, playbooks, version, HV, cmi_version)
+    assert run.created["drop"] == 1

@@ -144,7 +144,7 @@ class GateRule(Strict):
 
     max_age: timedelta | None = None
     min_volume_ratio: float | None = Field(None, gt=0, le=1)
-    """Rows on the day below this share of the trailing 7-day average mean a broken feed."""
+    """Rows on the day below this share of the same weekday's average over the four weeks before mean a broken feed."""
 
 
 class Rollup(Strict):

@@ -81,7 +81,9 @@ def _facts(conn, day: date, config: PlaybooksFile, health_version: str, cmi_vers
         best[days] = {
             a: float(s) for a, s in conn.execute(
                 """SELECT account_id, max(score) FROM marts.health_scores
-                   WHERE config_version = %(hv)s AND day >= %(day)s::date - %(n)s AND day < %(day)s GROUP BY 1""",
+                   WHERE config_version = %(hv)s AND day >= %(day)s::date - %(n)s AND day < %(day)s
+                     AND score IS NOT NULL
+                   GROUP BY 1""",
                 {**params, "n": days},
             )
         }

@@ -44,18 +44,22 @@ def run_quality_gate(conn: psycopg.Connection, day: date, rules: dict) -> list[S
                 else "never loaded"
             )
         if rule.min_volume_ratio is not None and stream in EVENT_TIME:
+            # Against the same weekday of the four weeks before: weekends are quiet in B2B.
             rows_on_day, trailing = conn.execute(
                 sql.SQL(
                     """SELECT count(*) FILTER (WHERE {t} >= %(start)s),
-                              count(*) FILTER (WHERE {t} < %(start)s) / 7.0
-                       FROM {table} WHERE {t} >= %(start)s - interval '7 days' AND {t} < %(end)s"""
+                              count(*) FILTER (WHERE {t} < %(start)s) / 4.0
+                       FROM {table}
+                       WHERE {t} >= %(start)s - interval '28 days' AND {t} < %(end)s
+                         AND extract(isodow FROM {t} AT TIME ZONE 'UTC') = %(weekday)s"""
                 ).format(t=sql.Identifier(EVENT_TIME[stream]), table=sql.Identifier("staging", stream)),
-                {"start": end_of_day - timedelta(days=1), "end": end_of_day},
+                {"start": end_of_day - timedelta(days=1), "end": end_of_day, "weekday": day.isoweekday()},
             ).fetchone()
             trailing = float(trailing)
             if trailing >= MIN_TRAILING_AVERAGE and rows_on_day < rule.min_volume_ratio * trailing:
                 reasons.append(
-                    f"{rows_on_day} rows on {day}, under {rule.min_volume_ratio:.0%} of the 7-day average {trailing:.0f}"
+                    f"{rows_on_day} rows on {day}, under {rule.min_volume_ratio:.0%} of the average {trailing:.0f} "
+                    f"of the same weekday in the four weeks before"
                 )
         verdict = StreamQuality(stream, bool(reasons), "; ".join(reasons) or None, last_loaded, rows_on_day, trailing)
         conn.execute(
