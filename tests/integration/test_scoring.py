@@ -215,3 +215,27 @@ def test_rescoring_a_day_is_idempotent_and_a_new_version_never_rewrites_the_old(
 
 
 pytestmark = pytest.mark.usefixtures("warehouse")
+
+
+def test_the_volume_gate_compares_with_the_same_weekday(warehouse, warehouse_url, tmp_path):
+    from customer_health.config.scorecards import GateRule
+    from customer_health.scoring.quality_gate import run_quality_gate
+    from tests.helpers import accounts, load_rows
+
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+    saturday = date(2026, 11, 21)
+    events = []
+    for weeks_back in range(1, 5):  # quiet Saturdays (30 events) among busy weekdays (300)
+        for offset in range(7):
+            day = saturday - timedelta(days=7 * weeks_back - offset)
+            events += [{"event_id": f"{day}-{i}", "account_id": "a1", "event_name": "login",
+                        "occurred_at": f"{day}T10:00:00Z"} for i in range(30 if day.weekday() == 5 else 300)]
+    events += [{"event_id": f"{saturday}-{i}", "account_id": "a1", "event_name": "login",
+                "occurred_at": f"{saturday}T10:00:00Z"} for i in range(28)]
+    load_rows(warehouse_url, "usage_events", events)
+    rule = {"usage_events": GateRule(min_volume_ratio=0.5)}
+    assert run_quality_gate(warehouse, saturday, rule) == [], "a quiet Saturday is normal"
+    warehouse.execute("DELETE FROM staging.usage_events WHERE occurred_at::date = %s AND event_id NOT LIKE %s",
+                      [saturday, f"{saturday}-1_"])
+    (stale,) = run_quality_gate(warehouse, saturday, rule)
+    assert stale.rows_on_day == 10 and stale.reason.startswith("10 rows on 2026-11-21, under 50% of the average 30")
