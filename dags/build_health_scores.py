@@ -3,8 +3,8 @@
 
 Daily, after the sources have landed:
 
-1. **validate_config** checks `include/config/scorecards.yml` (and the KPI
-   config). A broken file fails here, red, with the file, key and what is
+1. **validate_config** checks `include/config/scorecards.yml`, `kpis.yml`
+   and `cmi.yml`. A broken file fails here, red, with the file, key and what is
    allowed, before anything is computed.
 2. **build_and_score** builds `marts.account_daily_kpis` for the day from the
    daily rollups, runs the data-quality gate (stale feeds are recorded in
@@ -64,8 +64,10 @@ with DAG(
     @task(retries=0)
     def validate_config() -> str:
         from customer_health.config.cmi import load_cmi
+        from customer_health.config.kpis import load_kpis
         from customer_health.config.scorecards import load_scorecards
 
+        load_kpis()
         load_cmi()
         _config, version = load_scorecards()
         return version

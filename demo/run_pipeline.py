@@ -145,7 +145,7 @@ def summarise_scores(conn) -> None:
     print("\nBiggest movers over 7 days, and why:")
     for account, name, score, change, reasons in conn.execute(
         """SELECT h.account_id, a.name, h.score, h.change_7d,
-                  (SELECT string_agg(format('%s %s', c.measure, to_char(c.contribution_change, 'SG990.0')), ', '
+                  (SELECT string_agg(c.measure || ' ' || to_char(c.contribution_change, 'SG990.0'), ', '
                                      ORDER BY abs(c.contribution_change) DESC)
                    FROM (SELECT * FROM marts.health_score_changes c
                          WHERE c.account_id = h.account_id AND c.day = h.day AND c.config_version = h.config_version

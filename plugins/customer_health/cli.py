@@ -38,6 +38,14 @@ def cmd_validate_config(_args) -> int:
     print(f"sources.yml: {len(sources)} sources, {sum(len(s.streams) for s in sources.values())} streams - OK")
     config, version = load_scorecards()
     print(f"scorecards.yml: {len(config.scorecards)} scorecards, version {version} - OK")
+    from customer_health.config.cmi import load_cmi
+    from customer_health.config.kpis import load_kpis
+    from customer_health.config.playbooks import load_playbooks
+
+    print(f"kpis.yml: version {load_kpis()[1]} - OK")
+    print(f"cmi.yml: version {load_cmi()[1]} - OK")
+    playbooks, playbooks_version = load_playbooks()
+    print(f"playbooks.yml: {len(playbooks.plays)} plays, version {playbooks_version} - OK")
     return 0
 
 

@@ -62,3 +62,23 @@ def test_yaml_syntax_errors_give_line_and_column(tmp_path):
     broken.write_text("bands: {red: 40\nscorecards: [", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"scorecards.yml: line \d+, column \d+: not valid YAML"):
         load_scorecards(broken)
+
+
+def test_every_shipped_yaml_validates_from_the_cli(capsys):
+    from customer_health.cli import main
+
+    assert main(["validate-config"]) == 0
+    out = capsys.readouterr().out
+    for name in ("sources.yml", "scorecards.yml", "kpis.yml", "cmi.yml", "playbooks.yml"):
+        assert f"{name}:" in out and "OK" in out
+
+
+def test_shipped_playbooks_cover_the_matrix_and_the_triggers():
+    from customer_health.config.playbooks import load_playbooks
+
+    plays, _ = load_playbooks()
+    quadrants = {q for p in plays.plays if p.when.quadrant for q in p.when.quadrant}
+    assert {"star", "cash_cow", "worth_keeping", "tough"} <= quadrants
+    assert any(p.when.cmi for p in plays.plays)
+    kinds = {k for p in plays.plays for k, v in p.when.model_dump(exclude_none=True).items() if k not in ("quadrant", "cmi")}
+    assert {"score_drop", "band_changed_to", "kpi", "renewal_within_days", "nps_detractor"} <= kinds
