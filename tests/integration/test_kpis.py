@@ -345,3 +345,18 @@ def test_rollups_and_the_feature_view(story):
     users = story.execute(
         "SELECT user_id, events FROM intermediate.user_day_activity WHERE day = '2026-03-01' ORDER BY 1").fetchall()
     assert users == [("u1", 2), ("u2", 1)]
+
+
+def test_the_shipped_kpi_config_validates_and_typos_are_named(tmp_path):
+    from customer_health.config import ConfigError
+    from customer_health.config.kpis import load_kpis, kpis_path
+
+    config, version = load_kpis()
+    assert config.login_event == "login" and "message_sent" in config.core_actions and len(version) == 12
+    broken = tmp_path / "kpis.yml"
+    broken.write_text(kpis_path().read_text(encoding="utf-8").replace("core_actions:", "core_action:"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"kpis.yml: core_action: unknown key \(a typo\?\)"):
+        load_kpis(broken)
+    broken.write_text("milestones: [member_invited, member_invited]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"milestones: Value error, listed twice: member_invited"):
+        load_kpis(broken)

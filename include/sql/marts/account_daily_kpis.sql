@@ -33,17 +33,16 @@ WITH bounds AS (
 ),
 accounts AS (
     SELECT a.*, (a.created_at AT TIME ZONE 'UTC')::date AS created_on,
-           row_number() OVER (ORDER BY a.account_id) AS account_no,
-           %(end)s::date - %(start)s::date + 60 AS grid_days
+           row_number() OVER (ORDER BY a.account_id) AS account_no
     FROM staging.crm_accounts AS a
 ),
 grid AS (
-    -- Every account on every day of the grid, account after account: the joins
-    -- below keep this order, so sorting it for the windows finds it sorted.
+    -- Every account on every day of the grid (an integer series with constant
+    -- bounds, so that the planner knows how big the grid is).
     SELECT a.account_no, a.account_id, b.from_day + g.i AS day
     FROM accounts AS a
     CROSS JOIN bounds AS b
-    CROSS JOIN LATERAL generate_series(0, a.grid_days) AS g(i)
+    CROSS JOIN generate_series(0, %(end)s::date - %(start)s::date + 60) AS g(i)
 ),
 activity AS (
     SELECT a.*
