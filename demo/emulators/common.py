@@ -180,6 +180,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         raise HTTPError(404, f"No route for {url.path}.")
 
     def _send(self, reply: Reply) -> None:
+        # Recorded before answering: a client that has its answer must find its request in the log.
+        self.server.record(self.command, self.path, reply.status)
         payload = json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -188,7 +190,6 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-        self.server.record(self.command, self.path, reply.status)
 
 
 class Emulator:
