@@ -77,8 +77,7 @@ STREAMS: dict[str, Stream] = {
     )
 }
 
-# Streams whose rows are checked against crm_accounts load after it within a
-# source; across sources the demo and docs run the CRM first.
+# The spool column that carries each record's replication-key value (see Extractor.extract).
 CURSOR_COLUMN = "_cursor"
 
 
