@@ -37,7 +37,9 @@ if str(REPO_ROOT / "plugins") not in sys.path:
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from customer_health.config.scorecards import load_scorecards, scorecards_path  # noqa: E402
 from customer_health.kpis import build_kpis, rebuild_kpis  # noqa: E402
+from customer_health.scoring.engine import register_version, score_day  # noqa: E402
 from customer_health.sources.base import Spool  # noqa: E402
 from customer_health.sources.streams import STREAMS  # noqa: E402
 from customer_health.warehouse.db import connect, ensure_database, url_with_database  # noqa: E402
@@ -167,6 +169,8 @@ class KpiFigures:
     new_day_load_s: float | None = None
     new_day_build_s: float | None = None
     new_day_events: int = 0
+    new_day_score_s: float | None = None
+    new_day_scored: int = 0
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -183,6 +187,11 @@ class KpiFigures:
             lines += [
                 f"  a new day ({self.new_day_events:,} events): load {self.new_day_load_s:.2f} s + build_kpis "
                 f"{self.new_day_build_s:.2f} s = {total:.2f} s {ratio(total)}",
+            ]
+        if self.new_day_score_s is not None:
+            lines += [
+                f"  scoring that day ({self.new_day_scored:,} accounts: gate, scores, explanations, changes, roll-up) "
+                f"{self.new_day_score_s:.2f} s {ratio(self.new_day_score_s)}",
             ]
         return lines + [f"  note: {n}" for n in self.notes]
 
@@ -275,6 +284,13 @@ def bench_kpis(url: str, *, new_day: bool = True) -> KpiFigures:
             started = time.perf_counter()
             build_kpis(conn, next_day)
             figures.new_day_build_s = time.perf_counter() - started
+            conn.commit()
+            config, version = load_scorecards()
+            with conn.transaction():
+                register_version(conn, config, version, scorecards_path().read_text(encoding="utf-8"))
+            started = time.perf_counter()
+            figures.new_day_scored = score_day(conn, next_day, config, version).accounts
+            figures.new_day_score_s = time.perf_counter() - started
     return figures
 
 
