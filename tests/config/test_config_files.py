@@ -82,3 +82,15 @@ def test_shipped_playbooks_cover_the_matrix_and_the_triggers():
     assert any(p.when.cmi for p in plays.plays)
     kinds = {k for p in plays.plays for k, v in p.when.model_dump(exclude_none=True).items() if k not in ("quadrant", "cmi")}
     assert {"score_drop", "band_changed_to", "kpi", "renewal_within_days", "nps_detractor"} <= kinds
+
+
+def test_a_play_segment_is_checked_like_a_scorecard_segment(tmp_path):
+    from customer_health.config.playbooks import load_playbooks, playbooks_path
+
+    text = playbooks_path().read_text(encoding="utf-8")
+    edit = "segment: {tenure_days: {gte: 30}}"
+    assert edit in text
+    broken = tmp_path / "playbooks.yml"
+    broken.write_text(text.replace(edit, "segment: {region: {gte: 30}}"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="segment.region.gte: region is text; use eq, ne, in or not_in"):
+        load_playbooks(broken)

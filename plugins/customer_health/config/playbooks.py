@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from customer_health.config.loader import config_version, load_yaml
-from customer_health.config.scorecards import Condition
+from customer_health.config.scorecards import Condition, check_segment
 from customer_health.paths import config_dir
 from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 
@@ -90,9 +90,7 @@ class Play(Strict):
 
     @model_validator(mode="after")
     def _segment_fields(self):
-        for field in self.segment:
-            if field not in ALL_KPIS:
-                raise ValueError(f"segment field {field!r} unknown; allowed: {', '.join(sorted(ALL_KPIS))}")
+        check_segment(self.segment)
         return self
 
 

@@ -68,6 +68,19 @@ class Condition(Strict):
         ]
 
 
+def check_segment(segment: dict[str, Condition]) -> None:
+    """A segment names known KPIs and compares numbers with numbers, text with eq / ne / in / not_in."""
+    for field, condition in segment.items():
+        if field not in ALL_KPIS:
+            raise ValueError(f"segment field {field!r} unknown; allowed: {', '.join(sorted(ALL_KPIS))}")
+        for op, value in condition.tests():
+            values = value if isinstance(value, list) else [value]
+            if field in NUMERIC_KPIS and not all(isinstance(v, (int, float)) for v in values):
+                raise ValueError(f"segment.{field}.{op}: {field} is a number; compare it with numbers, got {value!r}")
+            if field not in NUMERIC_KPIS and op in ("lt", "lte", "gt", "gte"):
+                raise ValueError(f"segment.{field}.{op}: {field} is text; use eq, ne, in or not_in")
+
+
 class Missing(Strict):
     """What a measure does when its KPI has no value: skip it (its weight spreads) or score it as a fixed value."""
 
@@ -124,15 +137,7 @@ class Scorecard(Strict):
 
     @model_validator(mode="after")
     def _segment_fields(self):
-        for field, condition in self.segment.items():
-            if field not in ALL_KPIS:
-                raise ValueError(f"segment field {field!r} unknown; allowed: {', '.join(sorted(ALL_KPIS))}")
-            for op, value in condition.tests():
-                values = value if isinstance(value, list) else [value]
-                if field in NUMERIC_KPIS and not all(isinstance(v, (int, float)) for v in values):
-                    raise ValueError(f"segment.{field}.{op}: {field} is a number; compare it with numbers, got {value!r}")
-                if field not in NUMERIC_KPIS and op in ("lt", "lte", "gt", "gte"):
-                    raise ValueError(f"segment.{field}.{op}: {field} is text; use eq, ne, in or not_in")
+        check_segment(self.segment)
         measures = [m for g in self.groups.values() for m in g.measures]
         if len(set(measures)) != len(measures):
             raise ValueError("a measure name appears in two groups; measure names must be unique in a scorecard")
