@@ -22,7 +22,6 @@ No timing is asserted anywhere.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -35,18 +34,16 @@ if str(REPO_ROOT / "plugins") not in sys.path:
     sys.path.insert(0, str(REPO_ROOT / "plugins"))
 
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 from customer_health.config.scorecards import load_scorecards, scorecards_path  # noqa: E402
+from bench import scratch  # noqa: E402
 from customer_health.kpis import build_kpis, rebuild_kpis  # noqa: E402
 from customer_health.scoring.engine import register_version, score_day  # noqa: E402
 from customer_health.sources.base import Spool  # noqa: E402
 from customer_health.sources.streams import STREAMS  # noqa: E402
-from customer_health.warehouse.db import connect, ensure_database, url_with_database  # noqa: E402
+from customer_health.warehouse.db import connect  # noqa: E402
 from customer_health.warehouse.loader import load_batch, new_batch_id  # noqa: E402
-from customer_health.warehouse.migrate import migrate  # noqa: E402
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SCRATCH_DB = "ch_bench_kpis"
 END_DAY = date(2026, 11, 22)
 
@@ -294,21 +291,6 @@ def bench_kpis(url: str, *, new_day: bool = True) -> KpiFigures:
     return figures
 
 
-def recreate_scratch(dbname: str = SCRATCH_DB) -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-    url = url_with_database(ADMIN_URL, dbname)
-    ensure_database(url)
-    with connect(url) as conn:
-        migrate(conn)
-    return url
-
-
-def drop_scratch(dbname: str = SCRATCH_DB) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-
-
 def main(warehouse_url: str | None = None, argv: list[str] | None = None) -> int:
     """With a URL (as bench.run passes it): time that warehouse. Otherwise parse the command line."""
     if warehouse_url is not None:
@@ -329,7 +311,7 @@ def main(warehouse_url: str | None = None, argv: list[str] | None = None) -> int
         return 0
     if not args.fill:
         parser.error("give --fill (scratch data) or --url (an existing warehouse)")
-    url = recreate_scratch()
+    url = scratch.recreate(SCRATCH_DB, warehouse=True)
     started = time.perf_counter()
     fill(url, events=args.events, accounts=args.accounts, days=args.days, shape=args.shape)
     print(f"scratch data ({args.shape}) generated in {time.perf_counter() - started:.1f} s (not measured below)")
@@ -337,7 +319,7 @@ def main(warehouse_url: str | None = None, argv: list[str] | None = None) -> int
         print("\n".join(bench_kpis(url, new_day=not args.no_new_day).lines()))
     finally:
         if not args.keep:
-            drop_scratch()
+            scratch.drop(SCRATCH_DB)
     return 0
 
 

@@ -8,31 +8,13 @@ databases at the end unless --keep.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
-from demo.localenv import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / "plugins"))
-
-from customer_health.warehouse.db import connect, ensure_database, url_with_database  # noqa: E402
-from customer_health.warehouse.migrate import migrate  # noqa: E402
-
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def recreate(dbname: str) -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-    url = url_with_database(ADMIN_URL, dbname)
-    ensure_database(url)
-    return url
+from bench import scratch
+from customer_health.warehouse.db import connect
 
 
 def seed_accounts(warehouse_url: str, accounts: int) -> None:
@@ -59,14 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench.load import bench_usage_load
     from demo.bulk import fill_product_db_bulk
 
-    warehouse_url = recreate("ch_bench")
-    product_url = recreate("ch_bench_product")
+    warehouse_url = scratch.recreate("ch_bench", warehouse=True)
+    product_url = scratch.recreate("ch_bench_product")
     started = time.perf_counter()
     fill_product_db_bulk(product_url, args.accounts, args.events)
     print(f"product database filled with {args.events:,} events for {args.accounts:,} accounts "
           f"in {time.perf_counter() - started:.1f} s (not measured below)")
-    with connect(warehouse_url) as conn:
-        migrate(conn)
     seed_accounts(warehouse_url, args.accounts)
 
     with tempfile.TemporaryDirectory(prefix="ch-bench-") as tmp:
@@ -79,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.keep:
         for dbname in ("ch_bench", "ch_bench_product"):
-            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            scratch.drop(dbname)
     return 0
 
 

@@ -55,12 +55,12 @@ def register_version(conn: psycopg.Connection, config: ScorecardsFile, version: 
             [version, card.name, position, bands.red, bands.green,
              card.min_coverage if card.min_coverage is not None else config.min_coverage],
         )
-        for field, condition in card.segment.items():
+        for kpi, condition in card.segment.items():
             for op, value in condition.tests():
                 values = value if isinstance(value, list) else [value]
                 conn.execute(
                     "INSERT INTO meta.scorecard_conditions VALUES (%s, %s, %s, %s, %s)",
-                    [version, card.name, field, op, [_text(v) for v in values]],
+                    [version, card.name, kpi, op, [_text(v) for v in values]],
                 )
         for group_name, group in card.groups.items():
             for measure_name, m in group.measures.items():
