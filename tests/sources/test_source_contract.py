@@ -21,6 +21,7 @@ from customer_health.config.sources import load_sources
 from customer_health.sources.ingest import ingest_stream
 from customer_health.sources.registry import KINDS
 from demo.emulators import hubspot, typeform
+from demo.localenv import http_connection_uri
 from tests.helpers import accounts, load_rows
 
 
@@ -50,6 +51,27 @@ def response(token, account, score, submitted):
             "answers": [{"field": {"id": "f1", "ref": "nps", "type": "opinion_scale"}, "type": "number", "number": score}]}
 
 
+class ServedPortal:
+    """An emulator serving ``data``, named by the connection ``under_test``; it reads its files at start,
+    so a change at the source is a rewrite and a restart."""
+
+    def __init__(self, module, data: Path, monkeypatch):
+        self.module, self.data, self.monkeypatch = module, data, monkeypatch
+        self._start()
+
+    def _start(self) -> None:
+        self.emulator = self.module.start(self.data, "t0ken")
+        self.monkeypatch.setenv("AIRFLOW_CONN_UNDER_TEST", http_connection_uri(self.emulator.base_url, "t0ken"))
+
+    def rewrite(self, name: str, data) -> None:
+        write_json(self.data / name, data)
+        self.emulator.stop()
+        self._start()
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+
 @pytest.fixture
 def harness(request, tmp_path, monkeypatch, product_db_url):
     kind = request.param
@@ -75,19 +97,7 @@ def harness(request, tmp_path, monkeypatch, product_db_url):
                 company(3, "Bad", "2026-11-01T12:00:00.000Z", employees="lots")]
         write_json(data / "companies.json", rows)
         write_json(data / "owners.json", [])
-        servers = []
-
-        def serve():
-            emulator = hubspot.start(data, "t0ken")
-            servers.append(emulator)
-            monkeypatch.setenv("AIRFLOW_CONN_UNDER_TEST", f"http://:t0ken@{emulator.base_url.split('://')[1]}")
-
-        def add():
-            write_json(data / "companies.json", [*rows, company(4, "Delta", "2026-11-02T09:00:00.000Z")])
-            servers.pop().stop()
-            serve()  # the emulator reads its portal at start
-
-        serve()
+        portal = ServedPortal(hubspot, data, monkeypatch)
         yield Harness(kind, "crm_accounts", """
             kind: hubspot
             conn_id: under_test
@@ -97,9 +107,9 @@ def harness(request, tmp_path, monkeypatch, product_db_url):
                 properties: {account_id: id, name: name, parent_account_id: hs_parent_company_id,
                              csm_owner_id: hubspot_owner_id, employees: numberofemployees, industry: industry,
                              region: region, lifecycle_stage: lifecyclestage, created_at: createdate}
-            """, add, "account_id", "unparseable employees: 'lots'")
-        for server in servers:
-            server.stop()
+            """, lambda: portal.rewrite("companies.json", [*rows, company(4, "Delta", "2026-11-02T09:00:00.000Z")]),
+            "account_id", "unparseable employees: 'lots'")
+        portal.stop()
     elif kind == "typeform":
         data = tmp_path / "typeform"
         data.mkdir()
@@ -107,28 +117,16 @@ def harness(request, tmp_path, monkeypatch, product_db_url):
         items = [response("t3", "a1", 11, "2026-11-01T12:00:00Z"), response("t2", "a1", 9, "2026-11-01T11:00:00Z"),
                  response("t1", "a1", 3, "2026-11-01T10:00:00Z")]
         write_json(data / "responses_nps1.json", items)
-        servers = []
-
-        def serve():
-            emulator = typeform.start(data, "t0ken")
-            servers.append(emulator)
-            monkeypatch.setenv("AIRFLOW_CONN_UNDER_TEST", f"http://:t0ken@{emulator.base_url.split('://')[1]}")
-
-        def add():
-            write_json(data / "responses_nps1.json", [response("t4", "a1", 10, "2026-11-02T09:00:00Z"), *items])
-            servers.pop().stop()
-            serve()
-
-        serve()
+        portal = ServedPortal(typeform, data, monkeypatch)
         yield Harness(kind, "survey_responses", """
             kind: typeform
             conn_id: under_test
             streams:
               survey_responses:
                 forms: [{form_id: nps1, survey: nps}]
-            """, add, "response_id", "NPS answer must be 0-10, got 11")
-        for server in servers:
-            server.stop()
+            """, lambda: portal.rewrite("responses_nps1.json", [response("t4", "a1", 10, "2026-11-02T09:00:00Z"), *items]),
+            "response_id", "NPS answer must be 0-10, got 11")
+        portal.stop()
     elif kind == "postgres":
         from tests.integration.test_ingest_dags import PRODUCT_SCHEMA, add_events
 
