@@ -255,6 +255,19 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, port: int | None,
                         help="answer every K-th request with 503")
 
 
+def serve_one_from_command_line(argv: list[str] | None, *, name: str, start, port: int, rate_limit: str,
+                                data_help: str) -> None:
+    """The whole CLI of a single emulator: parse the shared options, start it, serve until stopped."""
+    parser = argparse.ArgumentParser(prog=f"python -m demo.emulators.{name.lower()}",
+                                     description=f"Serve a demo {name} on loopback.")
+    parser.add_argument("--data-dir", required=True, help=data_help)
+    add_server_arguments(parser, port=port, rate_limit=rate_limit)
+    args = parser.parse_args(argv)
+    emulator = start(args.data_dir, args.token, args.host, args.port, args.rate_limit,
+                     args.fail_first, args.fail_every)
+    run_until_stopped([(name, emulator)])
+
+
 def run_until_stopped(emulators: list[tuple[str, Emulator]]) -> None:
     """Serve in the foreground until SIGINT or SIGTERM, then stop cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

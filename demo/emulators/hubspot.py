@@ -23,7 +23,6 @@ returns every stored property (HubSpot returns a default few).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -36,9 +35,8 @@ from demo.emulators.common import (
     HTTPError,
     Reply,
     Request,
-    add_server_arguments,
-    run_until_stopped,
     serve,
+    serve_one_from_command_line,
 )
 
 READ_ONLY_TYPES = ("companies", "deals", "p_csm_sentiment", "p_cmi_assessment")
@@ -274,14 +272,8 @@ def _render(obj: dict, wanted: list[str] | None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m demo.emulators.hubspot",
-                                     description="Serve a demo HubSpot portal on loopback.")
-    parser.add_argument("--data-dir", required=True, help="the generator's OUT/hubspot folder")
-    add_server_arguments(parser, port=8091, rate_limit="100/10")
-    args = parser.parse_args(argv)
-    emulator = start(args.data_dir, args.token, args.host, args.port, args.rate_limit,
-                     args.fail_first, args.fail_every)
-    run_until_stopped([("HubSpot", emulator)])
+    serve_one_from_command_line(argv, name="HubSpot", start=start, port=8091, rate_limit="100/10",
+                                data_help="the generator's OUT/hubspot folder")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ the filters leave. An empty ``items`` list ends the paging.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -24,9 +23,8 @@ from demo.emulators.common import (
     HTTPError,
     Reply,
     Request,
-    add_server_arguments,
-    run_until_stopped,
     serve,
+    serve_one_from_command_line,
 )
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 25, 1000
@@ -106,14 +104,8 @@ def _page_size(value: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m demo.emulators.typeform",
-                                     description="Serve demo Typeform responses on loopback.")
-    parser.add_argument("--data-dir", required=True, help="the generator's OUT/typeform folder")
-    add_server_arguments(parser, port=8092, rate_limit="2/1")
-    args = parser.parse_args(argv)
-    emulator = start(args.data_dir, args.token, args.host, args.port, args.rate_limit,
-                     args.fail_first, args.fail_every)
-    run_until_stopped([("Typeform", emulator)])
+    serve_one_from_command_line(argv, name="Typeform", start=start, port=8092, rate_limit="2/1",
+                                data_help="the generator's OUT/typeform folder")
 
 
 if __name__ == "__main__":
