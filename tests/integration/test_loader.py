@@ -144,6 +144,22 @@ def test_a_source_that_keeps_no_raw_copy_still_quarantines_with_payload(warehous
     assert table(warehouse, "SELECT record_key, payload->>'occurred_at' FROM meta.quarantine") == [("e2", "yesterday")]
 
 
+def test_a_well_formed_date_that_does_not_exist_is_quarantined_not_fatal(warehouse, warehouse_url):
+    """It passes the shape check, so the fast cast meets it first and must hand over to the exact one."""
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+    result = load_rows(warehouse_url, "usage_events", [
+        {"event_id": "e1", "account_id": "a1", "event_name": "login", "occurred_at": "2026-11-01T10:00:00Z"},
+        {"event_id": "e2", "account_id": "a1", "event_name": "login", "occurred_at": "2026-02-30T10:00:00Z"},
+        {"event_id": "e3", "account_id": "a1", "event_name": "login", "occurred_at": "2026-11-01T10:00:00Z",
+         "duration_seconds": "1e999999"},
+    ])
+    assert (result.rows_inserted, result.rows_quarantined) == (1, 2)
+    assert table(warehouse, "SELECT record_key, reason FROM meta.quarantine ORDER BY line") == [
+        ("e2", "unparseable occurred_at: '2026-02-30T10:00:00Z'"),
+        ("e3", "unparseable duration_seconds: '1e999999'"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "valid"),
     [

@@ -177,7 +177,7 @@ def _cast_and_check(conn: psycopg.Connection, stream: Stream, landing, batch_id:
             conn.execute("SET LOCAL customer_health.fast_casts = 'on'")
             conn.execute(create, {"batch_id": batch_id})
             conn.execute("SET LOCAL customer_health.fast_casts = 'off'")
-    except psycopg.errors.DataException as exc:
+    except psycopg.DataError as exc:  # any SQLSTATE of class 22, e.g. 22008 for 2026-02-30
         log.info("%s: a value does not cast (%s); checking the batch value by value", stream.name, exc.diag.message_primary)
         conn.execute(create, {"batch_id": batch_id})
     conn.execute("ANALYZE _candidates")
