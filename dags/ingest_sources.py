@@ -5,10 +5,13 @@ One DAG per entry of `include/config/sources.yml` (`ingest_<source>`). For each
 stream of the source:
 
 1. **migrate_warehouse** applies pending schema migrations (idempotent).
-2. **load_&lt;stream&gt;** extracts what changed since the stored cursor, lands it in
-   `raw.<stream>`, sends rows that break the contract to `meta.quarantine`
-   (with the reason) and merges the rest into `staging.<stream>`, all in one
-   transaction: clearing or rerunning a task gives the same warehouse.
+2. **load_&lt;stream&gt;** extracts what changed since the stored cursor, lands it
+   (a copy stays in `raw.<stream>` when the source cannot be read again), sends
+   rows that break the contract to `meta.quarantine` (with the reason) and
+   merges the rest into `staging.<stream>`, all in one transaction: clearing
+   or rerunning a task gives the same warehouse. A first load of a database's
+   event history takes the bulk path (`meta.load_batches.load_path = 'bulk'`):
+   it locks `staging.usage_events` until it commits, so KPI tasks wait for it.
 3. **check_&lt;stream&gt;** / **check_&lt;stream&gt;_keys** run data-quality checks (row
    count, key uniqueness, freshness); a red check means look before trusting
    today's scores.

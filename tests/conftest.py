@@ -20,6 +20,7 @@ from psycopg import sql
 
 from customer_health.warehouse.db import url_with_database
 from demo.localenv import REPO_ROOT, airflow_env
+from tests.helpers import truncate_warehouse
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SESSION = uuid.uuid4().hex[:8]
@@ -64,20 +65,6 @@ def product_db_url():
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PRODUCT_DB)))
     yield PRODUCT_DB_URL
     _drop(PRODUCT_DB)
-
-
-def truncate_warehouse(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        tables = [
-            sql.Identifier(schema, name)
-            for schema, name in conn.execute(
-                """SELECT schemaname, tablename FROM pg_tables
-                   WHERE schemaname IN ('raw', 'staging', 'intermediate', 'marts', 'meta')
-                     AND tablename <> 'schema_migrations'"""
-            )
-        ]
-        if tables:
-            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(tables)))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from customer_health.sources.base import Spool
 from customer_health.sources.streams import STREAMS
@@ -21,8 +22,7 @@ def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", 
             for row in rows:
                 spool.write(row, cursor=cursor)
             spool.close()
-            return load_batch(conn, source=source, stream=STREAMS[stream], batch_id=batch_id,
-                              spool_path=spool.path, keep_raw=keep_raw)
+            return load_batch(conn, spool, keep_raw=keep_raw)
 
 
 def accounts(*ids: str) -> list[dict]:
@@ -31,3 +31,17 @@ def accounts(*ids: str) -> list[dict]:
 
 def table(conn, query: str, params=None) -> list[tuple]:
     return conn.execute(query, params).fetchall()
+
+
+def truncate_warehouse(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            sql.Identifier(schema, name)
+            for schema, name in conn.execute(
+                """SELECT schemaname, tablename FROM pg_tables
+                   WHERE schemaname IN ('raw', 'staging', 'intermediate', 'marts', 'meta')
+                     AND tablename <> 'schema_migrations'"""
+            )
+        ]
+        if tables:
+            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(tables)))

@@ -88,7 +88,8 @@ def cmd_ingest(args) -> int:
         result = ingest_stream(args.source, stream, sources=sources, run_id="cli")
         print(
             f"{args.source}.{stream}: received {result.rows_received}, inserted {result.rows_inserted}, "
-            f"updated {result.rows_updated}, unchanged {result.rows_unchanged}, quarantined {result.rows_quarantined}"
+            f"updated {result.rows_updated}, unchanged {result.rows_unchanged}, quarantined {result.rows_quarantined} "
+            f"({result.path} path)"
         )
     return 0
 

@@ -1,6 +1,7 @@
 """API sources against the emulators over real HTTP: paging, 429 with Retry-After, 5xx, bad credentials."""
 from __future__ import annotations
 
+import csv
 import json
 import time
 
@@ -37,7 +38,13 @@ def extract_accounts(emulator, tmp_path, token="t0ken", cursor=None, page_size=1
     spool = Spool(tmp_path / "spool.csv", "crm", 1, STREAMS["crm_accounts"])
     extractor.extract(STREAMS["crm_accounts"], HubSpotStream(object="companies", properties=ACCOUNT_COLUMNS), cursor, spool)
     spool.close()
-    return spool, [line.split(",")[3] for line in spool.path.read_text().splitlines()[1:]]
+    return spool, [row["account_id"] for row in spool_rows(spool)]
+
+
+def spool_rows(spool) -> list[dict]:
+    """The records a spool file holds, by column name."""
+    with open(spool.path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def test_hubspot_pages_through_every_record_exactly_once(portal, tmp_path):
@@ -90,7 +97,7 @@ def test_typeform_pages_with_before_tokens_and_retries(tmp_path):
         spool = Spool(tmp_path / "spool.csv", "surveys", 1, STREAMS["survey_responses"])
         extractor.extract(STREAMS["survey_responses"], TypeformStream(forms=[{"form_id": "f1", "survey": "nps"}]), None, spool)
         spool.close()
-    ids = [line.split(",")[3] for line in spool.path.read_text().splitlines()[1:]]
+    ids = [row["response_id"] for row in spool_rows(spool)]
     assert sorted(ids) == sorted(item["token"] for item in items)
     assert any(status >= 500 for _, _, status in emulator.requests)
 
@@ -110,5 +117,5 @@ def test_csm_assessments_in_the_crm_map_to_cmi_answers(tmp_path):
         spool = Spool(tmp_path / "spool.csv", "crm", 1, STREAMS["survey_responses"])
         extractor.extract(STREAMS["survey_responses"], HubSpotStream(object="p_cmi_assessment", properties=mapping), None, spool)
         spool.close()
-    rows = [line.split(",") for line in spool.path.read_text().splitlines()[1:]]
-    assert [(r[3], r[6], r[7], r[8]) for r in rows] == [("as-1", "cmi", "strategy_what", "4"), ("as-1", "cmi", "people_what", "2")]
+    rows = spool_rows(spool)
+    assert [(r["response_id"], r["survey"], r["question_id"], r["answer"]) for r in rows] == [("as-1", "cmi", "strategy_what", "4"), ("as-1", "cmi", "people_what", "2")]

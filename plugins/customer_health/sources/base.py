@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from customer_health.sources.streams import CURSOR_COLUMN, Stream
+from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 
 class NoOptions(BaseModel):
@@ -38,11 +38,14 @@ class ConnectionDetails:
 
 
 class Spool:
-    """CSV file of one batch: the loader's COPY input.
+    """CSV file of one batch: the loader's COPY input, plus what the loader needs to know about it.
 
-    Columns: ``_source, _batch_id, _line``, the stream's canonical columns, ``_cursor``.
-    Python extractors call :meth:`write`; a database extractor may instead
-    stream COPY output straight into :attr:`path` using :attr:`prefix`.
+    Columns: ``_source, _batch_id`` and the stream's canonical columns, in that
+    order, with a header row. The loader numbers the lines as it lands them.
+    Python extractors call :meth:`write`, which also keeps the largest cursor
+    value; a database extractor may instead stream COPY output straight into
+    :attr:`path` (see :attr:`header`) and set :attr:`rows`, :attr:`cursor` and
+    :attr:`source_types` itself.
     """
 
     def __init__(self, path: Path, source: str, batch_id: int, stream: Stream):
@@ -51,12 +54,16 @@ class Spool:
         self.batch_id = batch_id
         self.stream = stream
         self.rows = 0
+        self.cursor: str | None = None
+        """Largest cursor value of the batch (text order): where the next run starts."""
+        self.source_types: dict[str, str] | None = None
+        """Column -> type the values came out of, when a database typed them (None: text from files and APIs)."""
         self._file = None
         self._writer = None
 
     @property
     def header(self) -> list[str]:
-        return ["_source", "_batch_id", "_line", *self.stream.columns, CURSOR_COLUMN]
+        return [*SPOOL_META_COLUMNS, *self.stream.columns]
 
     def write(self, row: dict, cursor: str | None = None) -> None:
         """One record in canonical column names; values become text, None stays null."""
@@ -65,9 +72,13 @@ class Spool:
             self._writer = csv.writer(self._file)
             self._writer.writerow(self.header)
         self.rows += 1
-        self._writer.writerow(
-            [self.source, self.batch_id, self.rows, *(_text(row.get(c)) for c in self.stream.columns), _text(cursor)]
-        )
+        self.advance_cursor(_text(cursor))
+        self._writer.writerow([self.source, self.batch_id, *(_text(row.get(c)) for c in self.stream.columns)])
+
+    def advance_cursor(self, value: str | None) -> None:
+        """Keep the largest cursor value seen (text order, as the loader stores it); empty means none."""
+        if value and (self.cursor is None or value > self.cursor):
+            self.cursor = value
 
     def close(self) -> None:
         if self._file is None and not self.path.exists():

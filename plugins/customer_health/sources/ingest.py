@@ -46,12 +46,4 @@ def ingest_stream(
                 extractor.extract(configured.stream, configured.options, cursor, spool)
             finally:
                 spool.close()
-            return load_batch(
-                conn,
-                source=source_name,
-                stream=configured.stream,
-                batch_id=batch_id,
-                spool_path=spool.path,
-                keep_raw=source.entry.keep_raw,
-                run_id=run_id,
-            )
+            return load_batch(conn, spool, keep_raw=source.entry.keep_raw, run_id=run_id)

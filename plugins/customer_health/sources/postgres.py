@@ -8,8 +8,9 @@ streams also select ``_cursor`` (text that sorts in change order) and filter on
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, model_validator
+import psycopg
 from psycopg import sql
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from customer_health.paths import read_sql, sql_dir
 from customer_health.sources.base import Extractor, Spool
@@ -42,16 +43,39 @@ class PostgresExtractor(Extractor):
     StreamOptions = PostgresStream
 
     def extract(self, stream: Stream, options: PostgresStream, cursor: str | None, spool: Spool) -> None:
+        query = sql.SQL(read_sql(options.query).strip().rstrip(";"))
         columns = sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(c)) for c in stream.columns)
-        cursor_col = sql.SQL("q._cursor::text") if options.incremental else sql.SQL("NULL::text")
-        statement = sql.SQL(
-            "COPY (SELECT %(source)s, %(batch_id)s, row_number() OVER (), {columns}, {cursor_col} "
-            "FROM ({query}) AS q) TO STDOUT (FORMAT csv, HEADER true)"
-        ).format(columns=columns, cursor_col=cursor_col, query=sql.SQL(read_sql(options.query).strip().rstrip(";")))
         params = {"source": spool.source, "batch_id": spool.batch_id, "cursor": cursor}
-        with connect(self.connection.uri, label=f"source database {self.connection.conn_id!r}") as conn, conn.cursor() as cur, open(spool.path, "wb") as out:
+        rows = sql.SQL("SELECT %(source)s AS _source, %(batch_id)s AS _batch_id, {columns} FROM ({query}) AS q").format(
+            columns=columns, query=query
+        )
+        label = f"source database {self.connection.conn_id!r}"
+        with connect(self.connection.uri, label=label) as conn:
+            # One snapshot for the types, the cursor and the rows: the stored
+            # cursor is then exactly the newest change this batch holds.
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
-            with cur.copy(statement, params) as copy:
-                for chunk in copy:
-                    out.write(chunk)
-            spool.rows = max(cur.rowcount, 0)
+            with conn.transaction(), psycopg.ClientCursor(conn) as cur:
+                # Dates and times leave in ISO 8601 whatever the server's default style.
+                cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+                cur.execute(sql.SQL("{} LIMIT 0").format(rows), params)
+                spool.source_types = {
+                    column: _type_name(conn, described.type_code)
+                    for column, described in zip(stream.columns, cur.description[2:], strict=True)
+                }
+                if options.incremental:
+                    cur.execute(
+                        sql.SQL('SELECT max(q._cursor::text COLLATE "C") FROM ({}) AS q').format(query), params
+                    )
+                    spool.advance_cursor(cur.fetchone()[0])
+                copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER true)").format(rows)
+                with cur.copy(copy_out, params) as copy, open(spool.path, "wb") as out:
+                    for chunk in copy:
+                        out.write(chunk)
+                spool.rows = max(cur.rowcount, 0)
+
+
+def _type_name(conn: psycopg.Connection, oid: int) -> str:
+    """Postgres type name of a result column (``timestamptz``, ``numeric``, ``text``, ...)."""
+    info = conn.adapters.types.get(oid)
+    return info.name if info is not None else f"oid {oid}"

@@ -22,6 +22,15 @@ class Stream:
     immutable: bool = False
     # Rows must name an account the CRM knows (staging.crm_accounts).
     requires_known_account: bool = True
+    # staging.<name> states the row contract as constraints (NOT NULL, CHECK;
+    # migration V007), so a large batch of database-typed values may be COPYed
+    # straight into it (the loader's bulk path): any break of the contract still
+    # raises there and the batch goes through the value-by-value checks instead.
+    bulk_load: bool = False
+
+    def __post_init__(self):
+        if self.bulk_load and not self.immutable:
+            raise ValueError(f"stream {self.name}: the bulk path only inserts, so it needs an immutable stream")
 
     @property
     def staging_table(self) -> str:
@@ -40,6 +49,7 @@ STREAMS: dict[str, Stream] = {
             ("event_id", "account_id", "user_id", "event_name", "occurred_at", "duration_seconds"),
             key=("event_id",),
             immutable=True,
+            bulk_load=True,
         ),
         Stream("users", ("user_id", "account_id", "created_at", "deactivated_at", "role"), key=("user_id",)),
         Stream("licences", ("account_id", "seats"), key=("account_id",)),
@@ -73,12 +83,14 @@ STREAMS: dict[str, Stream] = {
             ("response_id", "account_id", "respondent", "survey", "question_id", "answer", "submitted_at"),
             key=("response_id", "question_id"),
             immutable=True,
+            bulk_load=True,
         ),
     )
 }
 
-# The spool column that carries each record's replication-key value (see Extractor.extract).
-CURSOR_COLUMN = "_cursor"
+# The columns a spool file carries before the canonical ones: constants of the batch,
+# kept in the file so the loader can COPY it as it is (see sources.base.Spool).
+SPOOL_META_COLUMNS = ("_source", "_batch_id")
 
 
 def get_stream(name: str) -> Stream:

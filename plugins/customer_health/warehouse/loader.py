@@ -1,10 +1,13 @@
-"""Load one extracted batch of one stream: raw landing, contract checks, staging merge.
+"""Load one extracted batch of one stream: landing, contract checks, staging merge.
 
 Everything for a batch happens in ONE transaction, so a run killed half-way
-leaves the previous state and a rerun of the same data leaves the same state:
+leaves the previous state and a rerun of the same data leaves the same state.
+Two paths lead to the same warehouse:
 
-1. ``COPY`` the spool file (CSV written by an extractor) into the landing table
-   (``raw.<stream>``, or a temporary table when the source keeps no raw copy).
+The careful path takes any batch, value by value:
+
+1. ``COPY`` the spool file into a temporary landing table, numbering its lines
+   (and keep a copy in ``raw.<stream>`` when the source cannot be read again).
 2. Cast and check the batch with ``include/sql/staging/<stream>.sql``.
 3. Add the checks every stream shares: the account must be known to the CRM,
    one key must not arrive twice with different content, and an immutable row
@@ -12,24 +15,44 @@ leaves the previous state and a rerun of the same data leaves the same state:
 4. Rows with reasons go to ``meta.quarantine`` with their raw payload; the rest
    are merged into ``staging.<stream>`` (insert new keys, update changed rows
    of mutable streams, leave identical rows alone).
-5. Record the batch and advance the source's cursor.
+
+The bulk path takes a backfill: a batch of database-typed values at least as
+large as the staging table, for a stream whose staging table states the row
+contract as constraints (``Stream.bulk_load``). It drops the table's indexes,
+``COPY``s the spool straight in (the constraints check each row on the way),
+quarantines the rows without a known account through the careful steps above,
+and rebuilds the indexes, which checks the key. Any other break of the
+contract raises; the savepoint rolls back and the careful path takes the batch.
+A batch written once with its indexes built after is several times faster
+than landing, casting and inserting into indexed tables row by row.
+
+Last, both record the batch and advance the source's cursor.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from pathlib import Path
+import time
+from dataclasses import asdict, dataclass, field
 
 import psycopg
 from psycopg import sql
 
 from customer_health.paths import read_sql
-from customer_health.sources.streams import Stream
+from customer_health.sources.base import Spool
+from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 log = logging.getLogger(__name__)
 
-SPOOL_PREFIX_COLUMNS = ("_source", "_batch_id", "_line")
 COPY_CHUNK = 1 << 20
+# The bulk path pays for rebuilding the table's indexes, so it only takes
+# batches at least this large and at least as large as the table.
+BULK_MIN_ROWS = 100_000
+BULK_INDEX_MEMORY = "512MB"
+# Values a database column of these types writes are ISO 8601, the only form the
+# careful path accepts; a timestamp typed as text could be anything Postgres reads.
+_TEMPORAL_SOURCES = {"timestamptz": {"timestamptz", "timestamp", "date"},
+                     "timestamp": {"timestamptz", "timestamp", "date"},
+                     "date": {"date"}}
 _UNKNOWN_ACCOUNT = sql.SQL("format('unknown account_id %%s (not in the CRM accounts)', quote_literal(c.account_id))")
 
 
@@ -45,14 +68,12 @@ class BatchResult:
     rows_updated: int = 0
     rows_unchanged: int = 0
     rows_quarantined: int = 0
+    path: str = "careful"
+    # Seconds per step of the bulk path (copy, checks, indexes): where a backfill's time went.
+    steps: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def spool_columns(stream: Stream) -> tuple[str, ...]:
-    """Column order of a spool file and of the COPY into the landing table."""
-    return (*SPOOL_PREFIX_COLUMNS, *stream.columns, "_cursor")
 
 
 def new_batch_id(conn: psycopg.Connection) -> int:
@@ -94,17 +115,10 @@ def _key_match(stream: Stream, left: str, right: str) -> sql.Composable:
     )
 
 
-def load_batch(
-    conn: psycopg.Connection,
-    *,
-    source: str,
-    stream: Stream,
-    batch_id: int,
-    spool_path: Path,
-    keep_raw: bool = True,
-    run_id: str | None = None,
-) -> BatchResult:
-    """Load one spool file as batch ``batch_id``; commits once, at the end."""
+def load_batch(conn: psycopg.Connection, spool: Spool, *, keep_raw: bool = True, run_id: str | None = None,
+               allow_bulk: bool = True) -> BatchResult:
+    """Load one spool file as its batch; commits once, at the end. ``allow_bulk=False`` forces the careful path."""
+    source, stream, batch_id = spool.source, spool.stream, spool.batch_id
     # One load per staging table at a time, whichever source feeds it: the merge
     # below reads staging to decide what is new.
     lock_name = f"customer_health.load.{stream.name}"
@@ -117,23 +131,32 @@ def load_batch(
             "INSERT INTO meta.load_batches (batch_id, source, stream, run_id, cursor_from) VALUES (%s, %s, %s, %s, %s)",
             [batch_id, source, stream.name, run_id, cursor_from],
         )
-        landing = _land(conn, stream, spool_path, keep_raw)
-        if stream.requires_known_account:
-            _release_rows_awaiting_accounts(conn, source, stream, batch_id, landing)
-        result.rows_received = conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE _batch_id = %s").format(landing), [batch_id]
-        ).fetchone()[0]
-        _cast_and_check(conn, stream, landing, batch_id)
-        _flag_shared_contract_breaks(conn, stream)
-        result.rows_quarantined = _quarantine(conn, source, stream, batch_id, landing)
-        result.rows_inserted, result.rows_updated = _merge(conn, source, stream, batch_id)
+        why_not_bulk = _why_not_bulk(conn, spool, keep_raw) if allow_bulk else "the bulk path is turned off"
+        loaded = None if why_not_bulk else _load_in_bulk(conn, spool, result.steps)
+        if loaded is not None:
+            result.path = "bulk"
+            result.rows_received, result.rows_quarantined = loaded
+            result.rows_inserted = result.rows_received - result.rows_quarantined
+        else:
+            if why_not_bulk and spool.rows >= BULK_MIN_ROWS:
+                log.info("%s: %s rows take the careful path: %s", stream.name, f"{spool.rows:,}", why_not_bulk)
+            landing = _land(conn, spool)
+            if stream.requires_known_account:
+                _release_rows_awaiting_accounts(conn, source, stream, batch_id, landing)
+            if keep_raw:
+                _keep_raw_copy(conn, stream, landing)
+            result.rows_received = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(landing)).fetchone()[0]
+            _cast_and_check(conn, stream, landing, batch_id)
+            _flag_shared_contract_breaks(conn, stream)
+            result.rows_quarantined = _quarantine(conn, source, stream, batch_id, landing)
+            result.rows_inserted, result.rows_updated = _merge(conn, source, stream, batch_id)
         result.rows_unchanged = result.rows_received - result.rows_quarantined - result.rows_inserted - result.rows_updated
-        result.cursor_to = _advance_cursor(conn, source, stream, batch_id, landing, cursor_from)
+        result.cursor_to = _advance_cursor(conn, source, stream, batch_id, spool.cursor, cursor_from)
         conn.execute(
             """UPDATE meta.load_batches SET finished_at = clock_timestamp(), cursor_to = %(cursor_to)s,
                    rows_received = %(rows_received)s, rows_inserted = %(rows_inserted)s,
                    rows_updated = %(rows_updated)s, rows_unchanged = %(rows_unchanged)s,
-                   rows_quarantined = %(rows_quarantined)s
+                   rows_quarantined = %(rows_quarantined)s, load_path = %(path)s
                WHERE batch_id = %(batch_id)s""",
             result.as_dict(),
         )
@@ -141,25 +164,197 @@ def load_batch(
     return result
 
 
-def _land(conn: psycopg.Connection, stream: Stream, spool_path: Path, keep_raw: bool) -> sql.Composable:
-    if keep_raw:
-        landing = _qualified(stream.raw_table)
-    else:
-        # The source can be read again (a database): land in a temporary table, skip the WAL.
-        landing = sql.Identifier("_landing")
-        conn.execute(
-            sql.SQL("CREATE TEMP TABLE _landing (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-                _qualified(stream.raw_table)
-            )
+def _land(conn: psycopg.Connection, spool: Spool, where: sql.Composable | None = None) -> sql.Identifier:
+    """COPY the spool into the temporary table ``_landing``, numbering lines as they come (1 = first data row).
+
+    ``where`` keeps only the rows it matches; the line numbers still count every row.
+    """
+    landing = sql.Identifier("_landing")
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+            landing, _qualified(spool.stream.raw_table)
         )
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, HEADER true)").format(
-        landing, _ident_list(spool_columns(stream))
     )
-    with conn.cursor() as cur, cur.copy(copy_sql) as copy, open(spool_path, "rb") as spool:
-        while chunk := spool.read(COPY_CHUNK):
-            copy.write(chunk)
+    conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN _line ADD GENERATED BY DEFAULT AS IDENTITY").format(landing))
+    _copy_spool(conn, spool, landing, where=where)
     conn.execute(sql.SQL("ANALYZE {}").format(landing))
     return landing
+
+
+def _copy_spool(conn: psycopg.Connection, spool: Spool, table: sql.Composable, *,
+                options: sql.Composable | None = None, where: sql.Composable | None = None) -> int:
+    """Stream the spool file into ``table`` with COPY; returns the rows it read."""
+    statement = sql.SQL("COPY {table} ({columns}) FROM STDIN (FORMAT csv, HEADER true{options}){where}").format(
+        table=table,
+        columns=_ident_list(spool.header),
+        options=sql.SQL(", ") + options if options else sql.SQL(""),
+        where=sql.SQL(" WHERE ") + where if where else sql.SQL(""),
+    )
+    with conn.cursor() as cur:
+        with cur.copy(statement) as copy, open(spool.path, "rb") as spool_file:
+            while chunk := spool_file.read(COPY_CHUNK):
+                copy.write(chunk)
+        return cur.rowcount
+
+
+def _keep_raw_copy(conn: psycopg.Connection, stream: Stream, landing) -> None:
+    """The batch as received, in ``raw.<stream>``, for sources that cannot be read again."""
+    columns = _ident_list(("_line", *SPOOL_META_COLUMNS, *stream.columns))
+    conn.execute(
+        sql.SQL("INSERT INTO {raw} ({columns}) SELECT {columns} FROM {landing} ORDER BY _line").format(
+            raw=_qualified(stream.raw_table), columns=columns, landing=landing
+        )
+    )
+
+
+class _NotForBulk(Exception):
+    """The batch breaks a rule the bulk path cannot apply by itself; the careful path takes it."""
+
+
+def _why_not_bulk(conn: psycopg.Connection, spool: Spool, keep_raw: bool) -> str | None:
+    """Why the batch must take the careful path, or None when the bulk path may try it."""
+    stream = spool.stream
+    if not stream.bulk_load:
+        return f"stream {stream.name} has no bulk path"
+    if spool.rows < BULK_MIN_ROWS:
+        return f"fewer than {BULK_MIN_ROWS:,} rows"
+    if keep_raw:
+        return "the source keeps a raw copy"
+    if spool.source_types is None:
+        return "values came as text (files, APIs), not from typed database columns"
+    staging_types = _column_types(conn, stream.staging_table)
+    for column in stream.columns:
+        allowed = _TEMPORAL_SOURCES.get(staging_types[column])
+        if allowed is not None and spool.source_types.get(column) not in allowed:
+            return f"{column} came as {spool.source_types.get(column)}, not as a date or time type"
+    (table_rows,) = conn.execute(
+        # The planner's own estimate: rows per page as last measured, times pages now.
+        """SELECT CASE WHEN c.reltuples >= 0 AND c.relpages > 0
+                       THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int)
+                       ELSE pg_relation_size(c.oid) / 100.0 END
+           FROM pg_class AS c WHERE c.oid = %s::regclass""",
+        [stream.staging_table],
+    ).fetchone()
+    if spool.rows < table_rows:
+        return f"the batch is smaller than staging.{stream.name} (about {table_rows:,.0f} rows)"
+    if stream.requires_known_account and _rows_to_release(conn, spool.source, stream):
+        return "rows waiting in quarantine for their account can rejoin now"
+    return None
+
+
+def _column_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
+    return dict(conn.execute(
+        """SELECT a.attname, t.typname FROM pg_attribute AS a JOIN pg_type AS t ON t.oid = a.atttypid
+           WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped""",
+        [table],
+    ).fetchall())
+
+
+def _load_in_bulk(conn: psycopg.Connection, spool: Spool, steps: dict[str, float]) -> tuple[int, int] | None:
+    """Try the bulk path; returns (rows received, rows quarantined), or None after rolling it back.
+
+    ``steps`` receives the seconds each step took.
+    """
+    stream = spool.stream
+    staging = _qualified(stream.staging_table)
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        steps[name] = round(now - clock, 3)
+        clock = now
+
+    try:
+        with conn.transaction():
+            rebuild = _drop_indexes(conn, stream.staging_table)
+            text_columns = [c for c, t in _column_types(conn, stream.staging_table).items()
+                            if t == "text" and c in stream.columns]
+            # FORCE_NULL: a quoted empty string is null, as NULLIF(value, '') makes it on the careful path.
+            force_null = sql.SQL("FORCE_NULL ({})").format(_ident_list(text_columns)) if text_columns else None
+            received = _copy_spool(conn, spool, staging, options=force_null)
+            step("copy")
+            conn.execute(sql.SQL("ANALYZE {}").format(staging))
+            quarantined = _quarantine_rows_without_account(conn, spool) if stream.requires_known_account else 0
+            step("checks")
+            conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(BULK_INDEX_MEMORY)))
+            for statement in rebuild:
+                conn.execute(statement)
+            step("indexes")
+    except (psycopg.DataError, psycopg.IntegrityError, _NotForBulk) as exc:
+        reason = exc.diag.message_primary if isinstance(exc, psycopg.Error) else str(exc)
+        log.info("%s: bulk path rolled back (%s); checking the batch value by value", stream.name, reason)
+        steps.clear()
+        return None
+    log.info("%s: %s rows loaded by the bulk path (%s), %s quarantined", stream.name, f"{received:,}",
+             ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items()), quarantined)
+    return received, quarantined
+
+
+def _drop_indexes(conn: psycopg.Connection, table: str) -> list[sql.Composable]:
+    """Drop the table's indexes (and the constraints they carry); returns the statements that rebuild them.
+
+    Building an index once over the loaded rows costs a fraction of updating it
+    row by row; rebuilding a unique key also checks it. Holds an exclusive lock
+    on the table until the load commits.
+    """
+    found = conn.execute(
+        """SELECT con.conname, pg_get_constraintdef(con.oid), i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+           FROM pg_index AS i
+           LEFT JOIN pg_constraint AS con
+                  ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+           WHERE i.indrelid = %s::regclass
+           ORDER BY con.conname IS NULL, i.indexrelid""",
+        [table],
+    ).fetchall()
+    rebuild = []
+    for constraint, constraint_def, index, index_def in found:
+        if constraint:
+            conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(_qualified(table), sql.Identifier(constraint)))
+            rebuild.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                _qualified(table), sql.Identifier(constraint), sql.SQL(constraint_def)))
+        else:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(index)))
+            rebuild.append(sql.SQL(index_def))
+    return rebuild
+
+
+def _quarantine_rows_without_account(conn: psycopg.Connection, spool: Spool) -> int:
+    """Move the batch's rows whose account is missing or unknown to quarantine, as the careful path would.
+
+    Such rows are common (a product's trial workspaces are not CRM accounts) and
+    few, so they are landed again from the spool (with their line numbers and
+    text as received) and go through the careful steps; their copies leave staging.
+    """
+    stream, batch_id = spool.stream, spool.batch_id
+    staging = _qualified(stream.staging_table)
+    conn.execute(
+        sql.SQL(
+            # A null account_id never joins, so one anti-join finds both kinds.
+            """CREATE TEMP TABLE _without_account ON COMMIT DROP AS
+               SELECT s.ctid AS row_id, s.account_id
+               FROM {staging} AS s
+               LEFT JOIN staging.crm_accounts AS a ON a.account_id = s.account_id
+               WHERE s._batch_id = %(batch_id)s AND a.account_id IS NULL"""
+        ).format(staging=staging),
+        {"batch_id": batch_id},
+    )
+    (rows, unknown_accounts) = conn.execute(
+        "SELECT count(*), coalesce(array_agg(DISTINCT account_id) FILTER (WHERE account_id IS NOT NULL), '{}') "
+        "FROM _without_account"
+    ).fetchone()
+    if rows == 0:
+        return 0
+    # COPY takes no bind parameters: the account ids reach its WHERE as a literal quoted by the driver.
+    landing = _land(conn, spool, where=sql.SQL("account_id IS NULL OR account_id = '' OR account_id = ANY({})").format(
+        sql.Literal(unknown_accounts)))
+    _cast_and_check(conn, stream, landing, batch_id)
+    _flag_shared_contract_breaks(conn, stream)
+    quarantined = _quarantine(conn, spool.source, stream, batch_id, landing)
+    if quarantined != rows:
+        raise _NotForBulk(f"{rows} rows lack a known account but the checks reject {quarantined} of their lines")
+    conn.execute(sql.SQL("DELETE FROM {} WHERE ctid IN (SELECT row_id FROM _without_account)").format(staging))
+    return rows
 
 
 def _cast_and_check(conn: psycopg.Connection, stream: Stream, landing, batch_id: int) -> None:
@@ -212,6 +407,17 @@ def _release_rows_awaiting_accounts(conn, source: str, stream: Stream, batch_id:
     ).rowcount
     if released:
         log.info("%s.%s: %d quarantined rows whose account is now known rejoin batch %s", source, stream.name, released, batch_id)
+
+
+def _rows_to_release(conn: psycopg.Connection, source: str, stream: Stream) -> bool:
+    """Whether rows of this source wait in quarantine for an account the CRM knows by now."""
+    return conn.execute(
+        """SELECT EXISTS (
+               SELECT 1 FROM meta.quarantine AS q JOIN staging.crm_accounts AS a ON a.account_id = q.awaiting_account
+               WHERE q.source = %s AND q.stream = %s
+                 AND q.awaiting_account IS NOT NULL AND q.released_in_batch IS NULL)""",
+        [source, stream.name],
+    ).fetchone()[0]
 
 
 def _add_reason(conn: psycopg.Connection, reason: sql.Composable, where: sql.Composable) -> None:
@@ -354,12 +560,10 @@ def _merge(conn: psycopg.Connection, source: str, stream: Stream, batch_id: int)
     return inserted, len(rows) - inserted
 
 
-def _advance_cursor(conn, source: str, stream: Stream, batch_id: int, landing, cursor_from: str | None) -> str | None:
-    """The new cursor is the largest ``_cursor`` received (text order); never moves backwards."""
-    (batch_max,) = conn.execute(
-        sql.SQL("SELECT max(_cursor) FROM {} WHERE _batch_id = %s").format(landing), [batch_id]
-    ).fetchone()
-    cursor_to = max(filter(None, (cursor_from, batch_max)), default=None)
+def _advance_cursor(conn, source: str, stream: Stream, batch_id: int, batch_cursor: str | None,
+                    cursor_from: str | None) -> str | None:
+    """The new cursor is the largest one of the batch (text order); it never moves backwards."""
+    cursor_to = max(filter(None, (cursor_from, batch_cursor)), default=None)
     conn.execute(
         """INSERT INTO meta.source_state (source, stream, cursor, batch_id) VALUES (%s, %s, %s, %s)
            ON CONFLICT (source, stream) DO UPDATE
