@@ -242,8 +242,7 @@ def _load_new_day(url: str, day: date) -> tuple[int, float]:
             spool.write(dict(zip(columns, row, strict=True)))
         spool.close()
         started = time.perf_counter()
-        load_batch(conn, source="bench", stream=STREAMS["usage_events"], batch_id=batch_id,
-                   spool_path=spool.path, keep_raw=False)
+        load_batch(conn, spool, keep_raw=False)
         return len(rows), time.perf_counter() - started
 
 

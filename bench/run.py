@@ -1,6 +1,6 @@
 """`make bench`: scratch databases, 10 million events for 20,000 accounts, figures printed.
 
-    python -m bench.run [--events N] [--accounts M] [--keep]
+    python -m bench.run [--events N] [--accounts M] [--keep] [--naive] [--careful]
 
 Uses the Postgres of TEST_POSTGRES_URL (default local) and drops its scratch
 databases at the end unless --keep.
@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument("--naive", action="store_true",
+                        help="also time a plain COPY into a table shaped like staging (indexes kept row by row; slow)")
+    parser.add_argument("--careful", action="store_true",
+                        help="also time the same batch through the careful path (value by value; slow)")
     args = parser.parse_args(argv)
 
     from bench.load import bench_usage_load
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     seed_accounts(warehouse_url, args.accounts)
 
     with tempfile.TemporaryDirectory(prefix="ch-bench-") as tmp:
-        figures = bench_usage_load(warehouse_url, product_url, Path(tmp))
+        figures = bench_usage_load(warehouse_url, product_url, Path(tmp), naive=args.naive, careful=args.careful)
     print("\n".join(figures.lines()))
 
     from bench.kpis import main as bench_kpis
