@@ -113,14 +113,15 @@ def run_airflow(args: list[str], env: dict) -> None:
 
 def summarise_loads(conn, since) -> None:
     step("Loads")
-    print(f"{'source.stream':<34}{'received':>10}{'new':>8}{'updated':>9}{'same':>8}{'quarantined':>13}")
+    print(f"{'source.stream':<34}{'received':>10}{'new':>8}{'updated':>9}{'same':>8}{'quarantined':>13}  path")
     for row in conn.execute(
         """SELECT source || '.' || stream, sum(rows_received), sum(rows_inserted), sum(rows_updated),
-                  sum(rows_unchanged), sum(rows_quarantined)
+                  sum(rows_unchanged), sum(rows_quarantined), string_agg(DISTINCT load_path, '+')
            FROM meta.load_batches WHERE started_at >= %s GROUP BY 1 ORDER BY 1""",
         [since],
     ):
-        print(f"{row[0]:<34}{row[1]:>10}{row[2]:>8}{row[3]:>9}{row[4]:>8}{row[5]:>13}")
+        print(f"{row[0]:<34}{row[1]:>10}{row[2]:>8}{row[3]:>9}{row[4]:>8}{row[5]:>13}  {row[6]}")
+    print("  (bulk: a backfill COPYed straight into staging, indexes built after; careful: value by value)")
     print("\nRows in the warehouse:")
     for table in (
         "crm_accounts", "crm_owners", "crm_contracts", "crm_expansions", "crm_sentiment",
