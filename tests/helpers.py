@@ -12,8 +12,14 @@ from customer_health.sources.streams import STREAMS
 from customer_health.warehouse.loader import BatchResult, load_batch, new_batch_id
 
 
+# A value written as a quoted empty string (""), as a database writes an empty
+# text; Python's csv writes '' and None alike, as an empty field (null).
+EMPTY_TEXT = "<empty text>"
+
+
 def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", cursor: str | None = None,
-              keep_raw: bool = True) -> BatchResult:
+              keep_raw: bool = True, source_types: dict[str, str] | None = None) -> BatchResult:
+    """Load rows through the real loader; ``source_types`` makes the spool say a database typed them."""
     with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
         batch_id = new_batch_id(conn)
         conn.autocommit = False
@@ -22,6 +28,9 @@ def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", 
             for row in rows:
                 spool.write(row, cursor=cursor)
             spool.close()
+            spool.path.write_text(spool.path.read_text(encoding="utf-8").replace(f",{EMPTY_TEXT},", ',"",'),
+                                  encoding="utf-8")
+            spool.source_types = source_types
             return load_batch(conn, spool, keep_raw=keep_raw)
 
 

@@ -7,17 +7,13 @@ and cursors. The path a batch took is in ``meta.load_batches.load_path``.
 """
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import psycopg
 import pytest
 
-from customer_health.sources.base import Spool
 from customer_health.sources.ingest import ingest_stream
 from customer_health.sources.streams import STREAMS
 from customer_health.warehouse import loader
-from tests.helpers import accounts, load_rows, table, truncate_warehouse
+from tests.helpers import EMPTY_TEXT, accounts, load_rows, table, truncate_warehouse
 from tests.integration.test_ingest_dags import PRODUCT_SCHEMA, add_events
 
 # What the product database's usage query yields (include/sql/extract/product_db/usage_events.sql).
@@ -26,7 +22,6 @@ EVENT_TYPES = {"event_id": "text", "account_id": "text", "user_id": "text", "eve
 SURVEY_TYPES = {"response_id": "text", "account_id": "text", "respondent": "text", "survey": "text",
                 "question_id": "text", "answer": "int4", "submitted_at": "timestamptz"}
 CAREFUL_ONLY = 10**12
-EMPTY_TEXT = "<empty text>"
 
 
 def event(i, account="a1", **changes):
@@ -43,18 +38,7 @@ def answer(i, survey="nps", value="9", **changes):
 
 def load_typed(url: str, stream: str, rows: list[dict], types: dict[str, str], cursor: str = "2026-11-01T10:00:00"):
     """Load rows the way the product-database extractor hands them over: a spool that knows its source types."""
-    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
-        batch_id = loader.new_batch_id(conn)
-        conn.autocommit = False
-        with tempfile.TemporaryDirectory() as tmp:
-            spool = Spool(Path(tmp) / "batch.csv", "product_db", batch_id, STREAMS[stream])
-            for row in rows:
-                spool.write(row, cursor=cursor)
-            spool.close()
-            # A database writes an empty text as "" (a null stays an empty field); Python's csv cannot say that.
-            spool.path.write_text(spool.path.read_text().replace(f",{EMPTY_TEXT},", ',"",'))
-            spool.source_types = types
-            return loader.load_batch(conn, spool, keep_raw=False)
+    return load_rows(url, stream, rows, source="product_db", cursor=cursor, keep_raw=False, source_types=types)
 
 
 def warehouse_state(conn, stream: str) -> dict:
