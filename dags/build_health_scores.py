@@ -30,13 +30,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
-from airflow.sdk import DAG, Asset, Param, task
+from airflow.sdk import DAG, Param, task
 
-from customer_health.assets import table_asset_uri
+from customer_health.assets import ACCOUNT_QUADRANTS, HEALTH_SCORES
 from customer_health.warehouse.db import WAREHOUSE_CONN_ID
 
-HEALTH_SCORES = Asset(table_asset_uri("marts.health_scores"))
-QUADRANTS = Asset(table_asset_uri("marts.account_quadrants"))
 
 
 def scoring_day(params: dict, logical_date, run_after) -> date:
@@ -72,7 +70,7 @@ with DAG(
         _config, version = load_scorecards()
         return version
 
-    @task(outlets=[HEALTH_SCORES, QUADRANTS])
+    @task(outlets=[HEALTH_SCORES, ACCOUNT_QUADRANTS])
     def build_and_score(params=None, logical_date=None, run_after=None) -> dict:
         from customer_health.scoring.pipeline import build_and_score as run
 

@@ -23,17 +23,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
-from customer_health.assets import table_asset_uri
-
-QUADRANTS = Asset(table_asset_uri("marts.account_quadrants"))
+from customer_health.assets import ACCOUNT_QUADRANTS
 
 with DAG(
     dag_id="create_csm_tasks",
     description="Playbooks -> CSM tasks -> CRM, Slack and e-mail, exactly once",
     doc_md=__doc__,
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 7 * * *", timezone="UTC"), assets=[QUADRANTS]),
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 7 * * *", timezone="UTC"), assets=[ACCOUNT_QUADRANTS]),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

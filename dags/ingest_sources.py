@@ -28,9 +28,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.providers.common.sql.operators.sql import SQLColumnCheckOperator, SQLTableCheckOperator
-from airflow.sdk import DAG, Asset, task
+from airflow.sdk import DAG, task
 
-from customer_health.assets import table_asset_uri
+from customer_health.assets import table_asset
 from customer_health.checks import column_checks, table_checks
 from customer_health.config import ConfigError
 from customer_health.config.sources import load_sources
@@ -67,7 +67,7 @@ def build_ingest_dag(source) -> DAG:
         for name, configured in source.streams.items():
             staging = configured.stream.staging_table
 
-            @task(task_id=f"load_{name}", outlets=[Asset(table_asset_uri(staging))])
+            @task(task_id=f"load_{name}", outlets=[table_asset(staging)])
             def load(stream_name: str = name, **context):
                 from customer_health.sources.ingest import ingest_stream
 

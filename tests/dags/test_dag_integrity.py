@@ -49,3 +49,36 @@ def test_every_load_is_checked_and_declares_its_asset(dagbag):
                 assert [a.uri for a in task.outlets] == [
                     a.uri for a in task.outlets if a.uri.endswith(f"/staging/{stream}")
                 ] and task.outlets
+
+
+def _asset_uris(env: dict) -> set[str]:
+    """Parse the DAG folder in a fresh process with ``env`` and return every outlet and schedule Asset URI."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(REPO_ROOT / 'dags')!r})\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "uris = {a.uri for d in bag.dags.values() for t in d.tasks for a in t.outlets}\n"
+        "print(json.dumps(sorted(uris)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_asset_uris_do_not_depend_on_how_the_warehouse_is_reached():
+    """A socket-addressed warehouse (the embedded server) parses, and names the same Assets as a TCP one."""
+    socket_url = "postgresql://postgres@%2Ftmp%2Fpg-socket:5432/customer_health"
+    tcp = _asset_uris({"WAREHOUSE_URL": "postgresql://postgres@db.internal:6543/analytics",
+                       "AIRFLOW_CONN_WAREHOUSE": "postgresql://postgres@db.internal:6543/analytics"})
+    socket = _asset_uris({"WAREHOUSE_URL": socket_url, "AIRFLOW_CONN_WAREHOUSE": socket_url})
+    assert tcp == socket
+    assert "postgres://warehouse:5432/customer_health/marts/account_quadrants" in tcp
+    assert "postgres://warehouse:5432/customer_health/staging/usage_events" in tcp
