@@ -36,4 +36,4 @@ lock: install
 	$(BIN)/uv pip compile --python-version 3.11 --no-header --no-annotate requirements.in -o requirements.txt
 
 clean:
-	rm -rf .airflow .demo .pytest_cache
+	rm -rf .airflow .demo .pytest_cache .test-postgres

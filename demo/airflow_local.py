@@ -18,6 +18,7 @@ from demo.localenv import DEMO_TOKEN, REPO_ROOT, airflow_env
 
 sys.path.insert(0, str(REPO_ROOT / "plugins"))
 from customer_health.warehouse.db import url_with_database  # noqa: E402
+from demo.local_postgres import NoPostgres  # noqa: E402
 
 AIRFLOW_HOME = REPO_ROOT / ".airflow"
 DEMO_DIR = REPO_ROOT / ".demo"
@@ -27,9 +28,19 @@ USERNAME = PASSWORD = "admin"
 def main() -> int:
     if not (DEMO_DIR / "hubspot").is_dir():
         sys.exit("No sample data yet: run `make demo` first (it prepares the warehouse and the demo sources).")
+    from demo.run_pipeline import warehouse_server  # noqa: PLC0415 - the demo's warehouse rule, shared
+
+    try:
+        with warehouse_server() as server:
+            print(server.reason, flush=True)
+            return serve(server.url)
+    except NoPostgres as exc:
+        sys.exit(str(exc))
+
+
+def serve(warehouse_url: str) -> int:
     from demo.emulators import hubspot, typeform  # noqa: PLC0415
 
-    warehouse_url = os.environ.get("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/customer_health")
     AIRFLOW_HOME.mkdir(exist_ok=True)
     passwords = AIRFLOW_HOME / "simple_auth_manager_passwords.json"
     passwords.write_text(json.dumps({USERNAME: PASSWORD}))

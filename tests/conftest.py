@@ -1,4 +1,8 @@
-"""Shared fixtures: a throwaway warehouse database on the real Postgres, and Airflow set up for this repo.
+"""Shared fixtures: a throwaway warehouse database on a real Postgres, and Airflow set up for this repo.
+
+The Postgres is chosen by the demo's rule (demo/local_postgres.py): ``TEST_POSTGRES_URL``, else
+the local server at 127.0.0.1:5432, else an embedded Postgres under ``.test-postgres/`` that is
+stopped when the session ends; the report header says which.
 
 The Airflow environment is exported here, at import time, before anything
 imports Airflow (it reads its configuration once). Each test session gets its
@@ -7,7 +11,9 @@ dropped at the end.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,10 +25,20 @@ import pytest
 from psycopg import sql
 
 from customer_health.warehouse.db import url_with_database
+from demo.local_postgres import NoPostgres, choose
 from demo.localenv import REPO_ROOT, airflow_env
 from tests.helpers import truncate_warehouse
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+try:
+    SERVER = choose(env_var="TEST_POSTGRES_URL", default_url=DEFAULT_ADMIN_URL,
+                    pgdata=REPO_ROOT / ".test-postgres" / "pgdata", purpose="the tests")
+except NoPostgres as exc:
+    pytest.exit(str(exc), returncode=4)
+ADMIN_URL = SERVER.url
+# Sub-conftests, benchmarks' helpers and subprocesses read the same variable: one server for the session.
+os.environ["TEST_POSTGRES_URL"] = ADMIN_URL
+atexit.register(SERVER.stop)  # also when the session ends by an error before pytest_unconfigure
 SESSION = uuid.uuid4().hex[:8]
 WAREHOUSE_DB = f"ch_test_{SESSION}"
 PRODUCT_DB = f"ch_test_{SESSION}_product"
@@ -35,6 +51,22 @@ _ENV.pop("PYTHONPATH")
 os.environ.update(_ENV)
 os.environ.pop("AIRFLOW_CONN_HUBSPOT", None)
 os.environ.pop("AIRFLOW_CONN_TYPEFORM", None)
+
+
+def pytest_report_header(config):
+    return f"postgres: {SERVER.reason}"
+
+
+def pytest_configure(config):
+    # SIGTERM (a CI timeout, `kill`) ends the session like Ctrl-C does, so pytest_unconfigure runs.
+    def _interrupt(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_unconfigure(config):
+    SERVER.stop()
 
 
 def _admin():

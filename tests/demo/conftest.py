@@ -15,7 +15,7 @@ from psycopg.conninfo import make_conninfo
 
 from demo.generate import DEFAULT_END_DATE, generate
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ["TEST_POSTGRES_URL"]  # set by tests/conftest.py to the server this session uses
 
 
 @pytest.fixture(scope="session")
