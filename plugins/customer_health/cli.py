@@ -6,6 +6,8 @@
     score [--day D] [--history-days N]   build KPIs and score outside Airflow
     ingest SOURCE [STREAM ...]  run a source's loads outside Airflow (debugging)
     quarantine [--source S]     show what was quarantined, grouped by reason
+    evaluate [--version V] [--horizon H ...] [--report FILE] [--no-backfill]
+                                does the score foresee churn? writes marts.evaluation_*, prints the verdicts
 """
 from __future__ import annotations
 
@@ -109,6 +111,22 @@ def cmd_quarantine(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from customer_health.evaluation.pipeline import run_evaluation
+
+    results = run_evaluation(version=args.version, horizons=args.horizon or None, backfill=not args.no_backfill,
+                             report_path=Path(args.report) if args.report else None)
+    for result in results:
+        print(f"\n{result.horizon_days} days (run {result.run_id}): {result.verdict}")
+        for d in result.diagnostics:
+            print(f"  - {d.kind} ({d.scope}): {d.detail}")
+    if args.report:
+        print(f"\nreport: {args.report}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer_health", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,10 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     quarantine = sub.add_parser("quarantine", help="summarise quarantined rows")
     quarantine.add_argument("--source")
     quarantine.set_defaults(func=cmd_quarantine)
+    evaluate = sub.add_parser("evaluate", help="judge the stored scores against churn (marts.evaluation_*)")
+    evaluate.add_argument("--version", help="scorecard version to judge (default: the live one)")
+    evaluate.add_argument("--horizon", type=int, action="append", help="days; repeat for several (default: evaluation.yml)")
+    evaluate.add_argument("--report", help="write the HTML report here")
+    evaluate.add_argument("--no-backfill", action="store_true", help="judge only days already scored")
+    evaluate.set_defaults(func=cmd_evaluate)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ConfigError, WarehouseUnavailable) as exc:
+    except (ConfigError, WarehouseUnavailable, LookupError) as exc:
         print(exc, file=sys.stderr)
         return 2

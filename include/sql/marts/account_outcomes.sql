@@ -1,0 +1,67 @@
+-- marts.account_outcomes, rebuilt whole from the CRM contracts.
+-- A contract term ends on end_date. Its successor is another contract of the
+-- account starting within grace_days of that end (before or after it) and
+-- running past it. With a successor, the end is a renewal, an expansion or a
+-- contraction by the change of ARR; without one, and with no other contract
+-- still running the day after, the account churned on end_date, which is
+-- known only once the grace days have passed (known_on) by as_of (the last
+-- day the CRM data describes). Parameters: grace_days, expansion_min_change, as_of.
+
+DELETE FROM marts.account_outcomes;
+
+INSERT INTO marts.account_outcomes
+    (account_id, outcome, outcome_date, known_on, arr_before, arr_after, contract_id, evidence)
+WITH terms AS (
+    SELECT c.account_id, c.contract_id, c.start_date, c.end_date, c.arr
+    FROM staging.crm_contracts AS c
+    WHERE c.account_id IS NOT NULL AND c.end_date IS NOT NULL AND c.start_date IS NOT NULL
+),
+ended AS (
+    SELECT t.*
+    FROM terms AS t
+    WHERE t.end_date <= %(as_of)s::date
+),
+with_successor AS (
+    SELECT e.account_id, e.contract_id, e.end_date, e.arr,
+           s.contract_id AS successor_id, s.start_date AS successor_start, s.arr AS successor_arr,
+           EXISTS (
+               SELECT 1 FROM terms AS o
+               WHERE o.account_id = e.account_id AND o.contract_id <> e.contract_id
+                 AND o.start_date <= e.end_date AND o.end_date > e.end_date
+           ) AS still_covered
+    FROM ended AS e
+    LEFT JOIN LATERAL (
+        SELECT n.contract_id, n.start_date, n.arr
+        FROM terms AS n
+        WHERE n.account_id = e.account_id AND n.contract_id <> e.contract_id
+          AND n.start_date BETWEEN e.end_date - %(grace_days)s::int AND e.end_date + %(grace_days)s::int
+          AND n.end_date > e.end_date
+        ORDER BY n.start_date, n.contract_id
+        LIMIT 1
+    ) AS s ON true
+),
+classified AS (
+    SELECT w.*,
+           CASE
+               WHEN w.successor_id IS NOT NULL AND w.arr > 0
+                    AND w.successor_arr > w.arr * (1 + %(expansion_min_change)s::numeric) THEN 'expanded'
+               WHEN w.successor_id IS NOT NULL AND w.arr > 0
+                    AND w.successor_arr < w.arr * (1 - %(expansion_min_change)s::numeric) THEN 'contracted'
+               WHEN w.successor_id IS NOT NULL THEN 'renewed'
+               WHEN NOT w.still_covered AND w.end_date + %(grace_days)s::int < %(as_of)s::date THEN 'churned'
+           END AS outcome
+    FROM with_successor AS w
+)
+SELECT DISTINCT ON (c.account_id, c.end_date, c.outcome)
+       c.account_id, c.outcome, c.end_date,
+       CASE WHEN c.outcome = 'churned' THEN c.end_date + %(grace_days)s::int + 1 ELSE coalesce(c.successor_start, c.end_date) END,
+       c.arr, c.successor_arr, c.contract_id,
+       CASE WHEN c.outcome = 'churned'
+            THEN format('contract %%s ended %%s; no contract followed within %%s days', c.contract_id, c.end_date, %(grace_days)s::int)
+            ELSE format('contract %%s ended %%s; contract %%s started %%s (ARR %%s -> %%s)', c.contract_id, c.end_date,
+                        c.successor_id, c.successor_start, c.arr, c.successor_arr) END
+FROM classified AS c
+WHERE c.outcome IS NOT NULL
+ORDER BY c.account_id, c.end_date, c.outcome, c.contract_id;
+
+ANALYZE marts.account_outcomes;

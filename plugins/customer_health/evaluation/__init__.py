@@ -1,0 +1,1 @@
+"""Check of PDCA: outcomes, evaluation of scores against churn, and its report."""

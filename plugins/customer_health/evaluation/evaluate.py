@@ -1,0 +1,425 @@
+"""Judge a scorecard version against churn: the cohort, every figure with its interval, a verdict.
+
+Reads marts only (health scores and components, daily KPIs, quadrants,
+outcomes) and writes ``marts.evaluation_*``. The design is the one
+``include/config/evaluation.yml`` explains: calendar reference dates, the
+score stored that day, churn within a horizon, accounts compared only with
+others of the same day, bootstrap intervals over accounts.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+from customer_health.config.evaluation import EvaluationFile
+from customer_health.config.kpis import KpisFile
+from customer_health.evaluation import statistics as st
+from customer_health.paths import read_sql
+from customer_health.scoring.kpi_catalog import NUMERIC_KPIS
+from customer_health.warehouse.sqlfiles import run_sql_file
+
+log = logging.getLogger(__name__)
+
+BANDS = ("red", "yellow", "green", "insufficient_data")
+
+# KPIs computed from snapshot streams (CRM accounts, licences, users) whose past days still read
+# today's values until the warehouse keeps their history (valid_from / valid_to). On them a past
+# day can see the outcome (a churned account's licences are gone), so their figures are reported
+# with a warning and never held up against the score.
+NOT_POINT_IN_TIME = frozenset({
+    "employees", "licensed_seats", "issued_seats", "seat_utilisation", "logins_per_seat_30d",
+    "core_actions_per_employee_30d",
+})
+
+
+@dataclass
+class Metric:
+    subject_kind: str
+    subject: str
+    scope: str
+    metric: str
+    estimate: st.Estimate
+    signal: str = ""
+
+
+@dataclass
+class Bin:
+    scope: str
+    bin_kind: str
+    bin: str
+    position: int
+    rows_in_bin: int
+    churned_rows: int
+    churn_rate: float | None
+    churn_rate_low: float | None
+    churn_rate_high: float | None
+    mean_score: float | None
+    arr: float | None
+    churned_arr: float | None
+
+
+@dataclass
+class Diagnostic:
+    kind: str
+    subject: str
+    scope: str
+    detail: str
+
+
+@dataclass
+class Evaluation:
+    config_version: str
+    horizon_days: int
+    reference_dates: list[date]
+    rows: int
+    accounts: int
+    churned_rows: int
+    score_auc: st.Estimate
+    verdict: str
+    metrics: list[Metric] = field(default_factory=list)
+    bins: list[Bin] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    run_id: int | None = None
+
+    def metric(self, subject_kind: str, subject: str, metric: str = "roc_auc", scope: str = "all") -> Metric | None:
+        for m in self.metrics:
+            if (m.subject_kind, m.subject, m.metric, m.scope) == (subject_kind, subject, metric, scope):
+                return m
+        return None
+
+
+def frame(conn: psycopg.Connection, relative: str, params: dict | None = None) -> pd.DataFrame:
+    """The rows of one SELECT in ``include/sql`` as a DataFrame, columns by name."""
+    with conn.cursor() as cur:
+        cur.execute(read_sql(relative), params or {})
+        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+
+
+def build_outcomes(conn: psycopg.Connection, settings: EvaluationFile, as_of: date) -> int:
+    run_sql_file(conn, "marts/account_outcomes.sql", {
+        "grace_days": settings.grace_days, "expansion_min_change": settings.expansion_min_change, "as_of": as_of,
+    })
+    return int(frame(conn, "evaluation/churns_known.sql")["churns"].iloc[0])
+
+
+FULL_WINDOW_DAYS = 30  # the longest KPI window: earlier reference dates would see partial windows
+
+
+def data_span(conn: psycopg.Connection) -> tuple[date, date]:
+    span = frame(conn, "evaluation/data_span.sql").iloc[0]
+    if span["last_day"] is None or pd.isna(span["last_day"]):
+        raise LookupError("No KPIs in marts.account_daily_kpis yet: run build_health_scores first.")
+    return span["first_day"], span["last_day"]
+
+
+def reference_dates(first_day: date, last_day: date, horizon: int, settings: EvaluationFile) -> list[date]:
+    """Calendar reference dates for one horizon: the last day whose horizon (plus the grace days that
+    make a churn known) lies inside the data, then every ``reference_every_days`` back. Never chosen
+    from churn dates, so churners and the rest are judged on the same days."""
+    day = last_day - timedelta(days=horizon + settings.grace_days + 1)
+    first_usable = first_day + timedelta(days=FULL_WINDOW_DAYS)
+    dates = []
+    while day >= first_usable and len(dates) < settings.max_reference_dates:
+        dates.append(day)
+        day -= timedelta(days=settings.reference_every_days)
+    return sorted(dates)
+
+
+def signal_of(estimate: st.Estimate, min_churned: int) -> str:
+    if estimate.value is None or estimate.positives < min_churned:
+        return "too few to tell"
+    if estimate.includes_half:
+        return "no significant signal"
+    return "lower is riskier" if estimate.low > 0.5 else "higher is riskier"
+
+
+def evaluate(
+    conn: psycopg.Connection,
+    settings: EvaluationFile,
+    kpis_config: KpisFile | None = None,
+    *,
+    version: str | None = None,
+    horizons: list[int] | None = None,
+    write: bool = True,
+) -> list[Evaluation]:
+    """Evaluate one scorecard version (default: the live one) at each horizon; write marts.evaluation_*."""
+    started = time.monotonic()
+    first_day, as_of = data_span(conn)
+    churns = build_outcomes(conn, settings, as_of)
+    version = version or live_version(conn)
+    log.info("evaluate %s: data %s to %s, %d churns known", version, first_day, as_of, churns)
+    scorecard_kpis = set(frame(conn, "evaluation/version_kpis.sql", {"config_version": version})["kpi"])
+    unused_events = _unused_event_names(conn, kpis_config)
+    results = []
+    for horizon in horizons or settings.horizons_days:
+        refs = reference_dates(first_day, as_of, horizon, settings)
+        result = _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, unused_events, as_of)
+        if write:
+            _write(conn, settings, result)
+        results.append(result)
+        log.info("evaluate %s at %d days: %s", version, horizon, result.verdict)
+    log.info("evaluation done in %.1fs", time.monotonic() - started)
+    return results
+
+
+def live_version(conn: psycopg.Connection) -> str:
+    latest = frame(conn, "evaluation/latest_version.sql")
+    if latest.empty:
+        raise LookupError("No health scores yet: run build_health_scores first.")
+    return latest["config_version"].iloc[0]
+
+
+def _unused_event_names(conn, kpis_config: KpisFile | None) -> list[str]:
+    if kpis_config is None:
+        return []
+    configured = sorted({kpis_config.login_event, *kpis_config.core_actions, *kpis_config.milestones})
+    return list(frame(conn, "evaluation/unused_event_names.sql", {"configured": configured})["name"])
+
+
+def _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, unused_events, as_of) -> Evaluation:
+    params = {"config_version": version, "reference_dates": refs, "horizon_days": horizon}
+    cohort = frame(conn, "evaluation/cohort.sql", params) if refs else pd.DataFrame()
+    if cohort.empty:
+        verdict = (f"Nothing to judge at {horizon} days: version {version} has no stored score on a reference date "
+                   f"({', '.join(map(str, refs)) or 'none fits'}): a reference date must lie {horizon} + "
+                   f"{settings.grace_days} grace days before the last data day ({as_of}) and 30 days after the first. "
+                   "`evaluate` scores missing reference dates unless --no-backfill is given.")
+        return Evaluation(version, horizon, refs, 0, 0, 0, st.Estimate(None, None, None, 0, 0), verdict)
+    cohort["churned"] = cohort["churned"].astype(bool)
+    cohort["risk"] = -cohort["score"].astype(float)
+    samples, seed, min_churned = settings.bootstrap_samples, settings.seed, settings.min_churned_rows
+    refs = sorted(set(cohort["reference_date"]))
+    result = Evaluation(
+        version, horizon, refs, len(cohort), cohort["account_id"].nunique(), int(cohort["churned"].sum()),
+        st.Estimate(None, None, None, 0, 0), "",
+    )
+    scopes = [("all", cohort)] + [(f"scorecard:{name}", rows) for name, rows in sorted(cohort.groupby("scorecard"))]
+    # B2B churn happens at a contract end: nearness of renewal alone "predicts" churn within the
+    # horizon. Among the accounts whose renewal falls inside it, the score must still tell them apart.
+    renewing = cohort[cohort["days_to_renewal"].notna() & (cohort["days_to_renewal"] <= horizon)]
+    if not renewing.empty:
+        scopes.append(("renewing_within_horizon", renewing))
+    for scope, rows in scopes:
+        result.metrics.extend(_score_metrics(rows, scope, samples, seed, min_churned))
+        if scope != "renewing_within_horizon":
+            result.bins.extend(_bins(rows, scope))
+        result.diagnostics.extend(_band_diagnostics(rows, scope))
+    result.score_auc = result.metric("score", "health_score").estimate
+
+    measures = frame(conn, "evaluation/cohort_measures.sql", params)
+    if not measures.empty:
+        measures = measures.merge(cohort[["account_id", "reference_date", "churned"]], on=["account_id", "reference_date"])
+        result.metrics.extend(_measure_metrics(measures, samples, seed, min_churned))
+        result.diagnostics.extend(_measure_diagnostics(measures, settings.saturated_share))
+    kpis = frame(conn, "evaluation/cohort_kpis.sql", {"reference_dates": refs})
+    if not kpis.empty:
+        kpis = kpis.rename(columns={"day": "reference_date"}).merge(
+            cohort[["account_id", "reference_date", "churned"]], on=["account_id", "reference_date"])
+        kpi_metrics = _kpi_metrics(kpis, samples, seed, min_churned)
+        result.metrics.extend(kpi_metrics)
+        result.diagnostics.extend(_unused_kpi_diagnostics(kpi_metrics, scorecard_kpis, result.score_auc))
+        result.diagnostics.extend(
+            Diagnostic("not_point_in_time", m.subject, "all",
+                       f"{m.subject} reads today's CRM / licence values on past days (AUC {m.estimate.fmt()}): its figure may "
+                       "carry the outcome itself and is not compared with the score.")
+            for m in kpi_metrics if m.subject in NOT_POINT_IN_TIME)
+    quadrants = frame(conn, "evaluation/cohort_quadrants.sql", params)
+    if not quadrants.empty:
+        result.bins.extend(_quadrant_bins(quadrants.merge(cohort, on=["account_id", "reference_date"])))
+    result.diagnostics.extend(
+        Diagnostic("unused_event_name", name, "all",
+                   f"kpis.yml names the event {name!r}, which never occurs in staging.usage_events: every KPI "
+                   "counting it is zero. Check the product's event names.")
+        for name in unused_events
+    )
+    result.verdict = _verdict(result, min_churned)
+    return result
+
+
+def _score_metrics(rows: pd.DataFrame, scope: str, samples: int, seed: int, min_churned: int) -> list[Metric]:
+    risk = rows["risk"].to_numpy(dtype=float)
+    churned = rows["churned"].to_numpy()
+    auc = st.auc_with_interval(risk, churned, rows["reference_date"].to_numpy(), rows["account_id"].to_numpy(),
+                               samples=samples, seed=seed)
+    metrics = [Metric("score", "health_score", scope, "roc_auc", auc, signal_of(auc, min_churned))]
+    scored = rows.dropna(subset=["risk"])
+    # The loop-based intervals (PR AUC, lift) resample whole frames: fewer draws keep them quick.
+    loop_samples = min(samples, 200)
+    pr = st.pr_auc(risk, churned)
+    lift = st.top_decile_lift(rows)
+    pr_draws, lift_draws = [], []
+    if loop_samples and (pr is not None or lift is not None):
+        for draw in st.resampled(scored, loop_samples, seed + 1):
+            pr_draws.append(st.pr_auc(draw["risk"].to_numpy(dtype=float), draw["churned"].to_numpy()))
+            lift_draws.append(st.top_decile_lift(draw))
+    n, positives = len(scored), int(scored["churned"].sum())
+    metrics.append(Metric("score", "health_score", scope, "pr_auc", st.Estimate(pr, *st.interval(pr_draws), n, positives),
+                          f"baseline {positives / n:.3f} (the churn rate)" if n else ""))
+    metrics.append(Metric("score", "health_score", scope, "top_decile_lift",
+                          st.Estimate(lift, *st.interval(lift_draws), n, positives), "1.0 = no better than chance"))
+    red = rows[rows["band"] == "red"]
+    precision = st.wilson(int(red["churned"].sum()), len(red))
+    recall = st.wilson(int(red["churned"].sum()), int(rows["churned"].sum()))
+    metrics.append(Metric("score", "health_score", scope, "red_precision",
+                          st.Estimate(precision[0], precision[1], precision[2], len(red), int(red["churned"].sum())),
+                          "share of red accounts that churned"))
+    metrics.append(Metric("score", "health_score", scope, "red_recall",
+                          st.Estimate(recall[0], recall[1], recall[2], int(rows["churned"].sum()), int(red["churned"].sum())),
+                          "share of churners that were red"))
+    rate = st.wilson(int(rows["churned"].sum()), len(rows))
+    metrics.append(Metric("score", "health_score", scope, "churn_rate",
+                          st.Estimate(rate[0], rate[1], rate[2], len(rows), int(rows["churned"].sum())), ""))
+    return metrics
+
+
+def _bins(rows: pd.DataFrame, scope: str) -> list[Bin]:
+    out = []
+    for position, band in enumerate(BANDS):
+        out.append(_bin(rows[rows["band"] == band], scope, "band", band, position))
+    scored = rows.dropna(subset=["score"]).copy()
+    if not scored.empty:
+        scored["decile"] = st.deciles_within(scored, "score")
+        for decile in range(1, 11):
+            out.append(_bin(scored[scored["decile"] == decile], scope, "decile", str(decile), decile))
+    return out
+
+
+def _bin(rows: pd.DataFrame, scope: str, kind: str, name: str, position: int) -> Bin:
+    churned = rows[rows["churned"]]
+    rate, low, high = st.wilson(len(churned), len(rows))
+    return Bin(scope, kind, name, position, len(rows), len(churned), rate, low, high,
+               float(rows["score"].mean()) if rows["score"].notna().any() else None,
+               float(rows["arr"].sum()) if len(rows) else None, float(churned["arr"].sum()) if len(rows) else None)
+
+
+def _quadrant_bins(rows: pd.DataFrame) -> list[Bin]:
+    return [_bin(group, "all", "quadrant", quadrant, position)
+            for position, (quadrant, group) in enumerate(sorted(rows.groupby("quadrant")))]
+
+
+def _band_diagnostics(rows: pd.DataFrame, scope: str) -> list[Diagnostic]:
+    if not scope.startswith("scorecard:"):
+        return []
+    present = set(rows["band"])
+    return [Diagnostic("empty_band", band, scope,
+                       f"No account of {scope.split(':', 1)[1]} was {band} on any of the {rows['reference_date'].nunique()} "
+                       "reference dates: the band's cut points cannot be reached.")
+            for band in ("red", "yellow", "green") if band not in present]
+
+
+def _measure_metrics(measures: pd.DataFrame, samples: int, seed: int, min_churned: int) -> list[Metric]:
+    out = []
+    for measure, rows in sorted(measures.groupby("measure")):
+        estimate = st.auc_with_interval(
+            -rows["measure_score"].to_numpy(dtype=float), rows["churned"].to_numpy(),
+            rows["reference_date"].to_numpy(), rows["account_id"].to_numpy(), samples=samples, seed=seed)
+        out.append(Metric("measure", measure, "all", "roc_auc", estimate, signal_of(estimate, min_churned)))
+    return out
+
+
+def _measure_diagnostics(measures: pd.DataFrame, saturated_share: float) -> list[Diagnostic]:
+    out = []
+    for (scorecard, measure), rows in sorted(measures.groupby(["scorecard", "measure"])):
+        values = rows["measure_score"].dropna()
+        scope = f"scorecard:{scorecard}"
+        if values.empty:
+            continue
+        if values.nunique() == 1:
+            out.append(Diagnostic("constant_measure", measure, scope,
+                                  f"{measure} scored {values.iloc[0]:.0f} for every one of {len(values)} rows: it tells "
+                                  "no account from another. Check its KPI and thresholds."))
+            continue
+        for end, label in ((100.0, "best"), (0.0, "worst")):
+            share = float((values == end).mean())
+            if share > saturated_share:
+                out.append(Diagnostic("saturated_measure", measure, scope,
+                                      f"{measure} sat at its {label} value ({end:.0f}) for {share:.0%} of rows: move its "
+                                      "thresholds, or score it as a percentile within the segment."))
+    return out
+
+
+def _kpi_metrics(kpis: pd.DataFrame, samples: int, seed: int, min_churned: int) -> list[Metric]:
+    out = []
+    for kpi in sorted(k for k in NUMERIC_KPIS if k in kpis.columns):
+        values = pd.to_numeric(kpis[kpi], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(values).all():
+            continue
+        estimate = st.auc_with_interval(-values, kpis["churned"].to_numpy(), kpis["reference_date"].to_numpy(),
+                                        kpis["account_id"].to_numpy(), samples=samples, seed=seed)
+        out.append(Metric("kpi", kpi, "all", "roc_auc", estimate, signal_of(estimate, min_churned)))
+    return out
+
+
+def _unused_kpi_diagnostics(kpi_metrics: list[Metric], scorecard_kpis: set[str], score: st.Estimate) -> list[Diagnostic]:
+    out = []
+    score_strength = abs(score.value - 0.5) if score.value is not None else 0.0
+    for m in kpi_metrics:
+        if (m.subject in scorecard_kpis or m.subject in NOT_POINT_IN_TIME or m.subject == "days_to_renewal"
+                or m.signal not in ("lower is riskier", "higher is riskier")):
+            continue
+        strength = abs(m.estimate.value - 0.5)
+        stronger = " - more than the whole score" if strength > score_strength else ""
+        out.append(Diagnostic("unused_kpi_with_signal", m.subject, "all",
+                              f"{m.subject} is in no scorecard but separates churners on its own: AUC {m.estimate.fmt()} "
+                              f"({m.signal}){stronger}."))
+    return out
+
+
+def _verdict(result: Evaluation, min_churned: int) -> str:
+    auc = result.score_auc
+    cohort = (f"{result.rows:,} account-days of {result.accounts:,} accounts on {len(result.reference_dates)} "
+              f"reference dates, {result.churned_rows} churned within {result.horizon_days} days")
+    if auc.value is None or auc.positives < min_churned:
+        return (f"Too few to tell: {auc.positives} churned rows with a score ({cohort}); at least {min_churned} "
+                "are needed before any figure means something.")
+    if auc.includes_half:
+        head = f"No significant signal: the score's ROC AUC is {auc.fmt()}, and the interval includes 0.5 (chance)"
+    elif auc.low > 0.5:
+        strength = "weakly" if auc.value < 0.6 else ("moderately" if auc.value < 0.7 else "well")
+        head = f"The score foresees churn {strength}: ROC AUC {auc.fmt()}"
+    else:
+        head = (f"The score points the wrong way: accounts it rates healthier churned more (ROC AUC {auc.fmt()}); "
+                "check the measures' directions")
+    best = max((m for m in result.metrics if m.subject_kind == "kpi" and m.signal.endswith("is riskier")
+                and m.subject not in NOT_POINT_IN_TIME and m.subject != "days_to_renewal"),
+               key=lambda m: abs(m.estimate.value - 0.5), default=None)
+    tail = ""
+    if best is not None and abs(best.estimate.value - 0.5) > abs(auc.value - 0.5) + 0.02:
+        tail = (f" The KPI {best.subject} alone reaches AUC {best.estimate.fmt()} ({best.signal}): the scorecard loses "
+                "signal its own KPIs carry - see the diagnostics, or fit a candidate.")
+    renewing = result.metric("score", "health_score", scope="renewing_within_horizon")
+    if renewing is not None and renewing.estimate.value is not None:
+        tail += (f" Among accounts renewing within the horizon (where churn can happen), ROC AUC "
+                 f"{renewing.estimate.fmt()}: {renewing.signal}.")
+    return f"{head} ({cohort}).{tail}"
+
+
+def _write(conn: psycopg.Connection, settings: EvaluationFile, result: Evaluation) -> None:
+    auc = result.score_auc
+    (run_id,) = conn.execute(read_sql("evaluation/insert_run.sql"), {
+        "config_version": result.config_version, "horizon_days": result.horizon_days,
+        "first_reference": min(result.reference_dates) if result.reference_dates else None,
+        "last_reference": max(result.reference_dates) if result.reference_dates else None,
+        "reference_every_days": settings.reference_every_days, "rows_evaluated": result.rows,
+        "accounts": result.accounts, "churned_rows": result.churned_rows,
+        "auc": auc.value, "auc_low": auc.low, "auc_high": auc.high, "verdict": result.verdict,
+        "settings": json.dumps(settings.model_dump()),
+    }).fetchone()
+    result.run_id = run_id
+    with conn.cursor() as cur:
+        cur.executemany(read_sql("evaluation/insert_metric.sql"), [
+            {"run_id": run_id, "subject_kind": m.subject_kind, "subject": m.subject, "scope": m.scope,
+             "metric": m.metric, "value": m.estimate.value, "ci_low": m.estimate.low, "ci_high": m.estimate.high,
+             "rows_used": m.estimate.rows, "churned_rows": m.estimate.positives, "signal": m.signal}
+            for m in result.metrics
+        ])
+        cur.executemany(read_sql("evaluation/insert_bin.sql"), [{"run_id": run_id, **vars(b)} for b in result.bins])
+        cur.executemany(read_sql("evaluation/insert_diagnostic.sql"),
+                        [{"run_id": run_id, **vars(d)} for d in result.diagnostics])

@@ -1,0 +1,82 @@
+"""The evaluation as the `evaluate_scores` DAG and `python -m customer_health evaluate` run it.
+
+1. Make sure every reference date carries scores of the version judged: a
+   missing day is scored now, under the scorecards *registered* for that
+   version (``meta.scorecard_versions.source_yaml``, never the YAML on disk),
+   after building the KPIs of the days it needs. This is the same as a
+   history backfill, so a team can judge its score from the first week on.
+2. Evaluate at each horizon and write ``marts.evaluation_*`` in one transaction.
+3. Optionally write the static HTML report.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from customer_health.config.evaluation import EvaluationFile, load_evaluation
+from customer_health.config.kpis import load_kpis
+from customer_health.config.scorecards import ScorecardsFile
+from customer_health.evaluation.evaluate import Evaluation, data_span, evaluate, frame, live_version, reference_dates
+from customer_health.warehouse.db import connect
+
+log = logging.getLogger(__name__)
+
+
+def run_evaluation(
+    warehouse_url: str | None = None,
+    *,
+    version: str | None = None,
+    horizons: list[int] | None = None,
+    backfill: bool = True,
+    report_path: Path | None = None,
+    settings: EvaluationFile | None = None,
+) -> list[Evaluation]:
+    settings = settings or load_evaluation()
+    kpis_config, _ = load_kpis()
+    with connect(warehouse_url) as conn:
+        version = version or live_version(conn)
+        if backfill:
+            fill_reference_scores(conn, settings, version, horizons or settings.horizons_days)
+        with conn.transaction():
+            results = evaluate(conn, settings, kpis_config, version=version, horizons=horizons)
+    if report_path is not None:
+        from customer_health.evaluation.report import write_report  # noqa: PLC0415 - only when asked
+
+        write_report(results, report_path)
+        log.info("evaluation report written to %s", report_path)
+    return results
+
+
+def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int]) -> list[date]:
+    """Score the reference dates that have no stored score of ``version``; returns the days scored."""
+    from customer_health.kpis import rebuild_kpis  # noqa: PLC0415 - heavy, and only for a backfill
+    from customer_health.scoring.engine import score_day  # noqa: PLC0415
+
+    first_day, last_day = data_span(conn)
+    wanted = sorted({d for h in horizons for d in reference_dates(first_day, last_day, h, settings)})
+    scored = set(frame(conn, "evaluation/days_scored.sql", {"config_version": version, "days": wanted})["day"])
+    missing = [d for d in wanted if d not in scored]
+    if not missing:
+        return []
+    started = time.monotonic()
+    with_kpis = set(frame(conn, "evaluation/days_with_kpis.sql", {"days": missing})["day"])
+    if any(d not in with_kpis for d in missing):
+        # Set-based rebuild from the earliest day needed: equal to the daily incremental build (tested).
+        rebuild_kpis(conn, min(missing), last_day)
+        conn.commit()
+    source = frame(conn, "evaluation/version_yaml.sql", {"config_version": version})
+    if source.empty:
+        raise LookupError(f"Scorecard version {version} is not registered in meta.scorecard_versions.")
+    config = ScorecardsFile.model_validate(yaml.safe_load(source["source_yaml"].iloc[0]))
+    conn.commit()  # each day is scored in its own transaction, as the daily run does
+    for day in missing:
+        score_day(conn, day, config, version)
+        conn.commit()
+    log.info("scored %d reference dates of version %s in %.1fs: %s", len(missing), version,
+             time.monotonic() - started, ", ".join(map(str, missing)))
+    return missing

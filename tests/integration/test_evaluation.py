@@ -1,0 +1,154 @@
+"""The Check of PDCA end to end on a warehouse with a known truth: outcomes from contracts, the cohort,
+the verdict with its interval, what lands in marts.evaluation_*, and the `evaluate` command."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from customer_health.config.evaluation import EvaluationFile
+from customer_health.evaluation.evaluate import build_outcomes, evaluate
+from demo.localenv import REPO_ROOT
+
+FIRST_DAY, LAST_DAY = date(2025, 12, 31), date(2026, 6, 30)
+# The last day whose 30-day horizon and 30 grace days fit before LAST_DAY, then every 30 days back to
+# 30 days after FIRST_DAY.
+REFERENCE_DATES = [date(2026, 1, 30), date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 30)]
+SETTINGS = EvaluationFile(horizons_days=[30], bootstrap_samples=200)
+VERSION = "v_test"
+
+
+def _contract(conn, contract_id, account_id, start, end, arr):
+    conn.execute(
+        """INSERT INTO staging.crm_contracts (contract_id, account_id, start_date, end_date, arr, status, _source, _batch_id)
+           VALUES (%s, %s, %s, %s, %s, 'active', 'test', 1)""",
+        [contract_id, account_id, start, end, arr],
+    )
+
+
+def test_outcomes_come_from_contract_ends_with_grace_days(warehouse):
+    _contract(warehouse, "c1", "churner", date(2025, 3, 1), date(2026, 3, 1), 1000)
+    _contract(warehouse, "c2", "renewer", date(2025, 3, 1), date(2026, 3, 1), 1000)
+    _contract(warehouse, "c3", "renewer", date(2026, 3, 1), date(2027, 3, 1), 1030)  # +3 %: a renewal
+    _contract(warehouse, "c4", "grower", date(2025, 3, 1), date(2026, 3, 1), 1000)
+    _contract(warehouse, "c5", "grower", date(2026, 3, 10), date(2027, 3, 10), 1500)  # late by 9 days, within grace
+    _contract(warehouse, "c6", "shrinker", date(2025, 3, 1), date(2026, 3, 1), 1000)
+    _contract(warehouse, "c7", "shrinker", date(2026, 3, 1), date(2027, 3, 1), 600)
+    _contract(warehouse, "c8", "pending", date(2025, 6, 10), date(2026, 6, 10), 1000)  # grace not over by as_of
+    build_outcomes(warehouse, SETTINGS, as_of=LAST_DAY)
+    outcomes = {(a, o): (d, k) for a, o, d, k in warehouse.execute(
+        "SELECT account_id, outcome, outcome_date, known_on FROM marts.account_outcomes")}
+    assert set(outcomes) == {("churner", "churned"), ("renewer", "renewed"), ("grower", "expanded"),
+                             ("shrinker", "contracted")}
+    assert outcomes[("churner", "churned")] == (date(2026, 3, 1), date(2026, 4, 1))
+    # Rebuilding gives the same table.
+    build_outcomes(warehouse, SETTINGS, as_of=LAST_DAY)
+    assert warehouse.execute("SELECT count(*) FROM marts.account_outcomes").fetchone()[0] == 4
+
+
+def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400) -> set[str]:
+    """Scores on four reference dates; churn drawn from the score (signal) or independently of it.
+    Returns the accounts that churned."""
+    rng = np.random.default_rng(seed)
+    conn.execute("INSERT INTO meta.scorecard_versions (config_version, source_yaml, rollup_method) VALUES (%s, '', 'mean')",
+                 [VERSION])
+    conn.execute("""INSERT INTO intermediate.account_day_activity
+                    (day, account_id, events, logins, session_ms, core_actions, active_users, feature_bits)
+                    VALUES (%s, 'A0', 1, 1, 0, 0, 1, 0)""", [FIRST_DAY])
+    churned: dict[str, date] = {}
+    score_rows, kpi_rows = [], []
+    for day in REFERENCE_DATES:
+        for i in range(accounts):
+            account = f"A{i}"
+            if account in churned and churned[account] <= day:
+                continue  # a churned account still gets scored in real life: the cohort must drop it
+            score = float(rng.uniform(0, 100))
+            p = 1 / (1 + np.exp((score - 25) / 8)) if signal else 0.08
+            if account not in churned and rng.random() < p:
+                churned[account] = day + timedelta(days=int(rng.integers(5, 28)))
+            band = "red" if score < 40 else ("green" if score >= 70 else "yellow")
+            score_rows.append((account, day, VERSION, "smb", round(score, 2), band, 1.0))
+            kpi_rows.append((account, day, 1000, 90, float(rng.poisson(20))))
+    for account, end in churned.items():
+        _contract(conn, f"k{account}", account, end - timedelta(days=365), end, 1000)
+    for i in range(accounts):
+        if f"A{i}" not in churned:
+            _contract(conn, f"k{i}", f"A{i}", date(2025, 1, 1), date(2027, 1, 1), 1000)
+    kpi_rows.append(("A0", LAST_DAY, 1000, 90, 1.0))
+    with conn.cursor() as cur:
+        cur.executemany("""INSERT INTO marts.health_scores (account_id, day, config_version, scorecard, score, band, coverage)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s)""", score_rows)
+        cur.executemany("""INSERT INTO marts.account_daily_kpis (account_id, day, arr, days_to_renewal, logins_30d)
+                           VALUES (%s, %s, %s, %s, %s)""", kpi_rows)
+    return set(churned)
+
+
+def test_a_score_that_foresees_churn_is_judged_so_with_its_interval(warehouse):
+    churners = _plant(warehouse, signal=True)
+    (result,) = evaluate(warehouse, SETTINGS, version=VERSION)
+    assert result.reference_dates == REFERENCE_DATES
+    assert result.churned_rows == len(churners)
+    assert result.score_auc.low > 0.6, result.verdict
+    assert result.verdict.startswith("The score foresees churn"), result.verdict
+    assert "95 % CI" in result.verdict
+    # Stored: the run with its interval, and churn falling as the score decile rises.
+    run = warehouse.execute("SELECT auc, auc_low, auc_high, rows_evaluated, verdict FROM marts.evaluation_runs "
+                            "WHERE run_id = %s", [result.run_id]).fetchone()
+    assert run[1] < run[0] < run[2] and run[3] == result.rows and run[4] == result.verdict
+    deciles = [r[0] for r in warehouse.execute(
+        """SELECT churn_rate FROM marts.evaluation_bins WHERE run_id = %s AND scope = 'all' AND bin_kind = 'decile'
+           ORDER BY position""", [result.run_id])]
+    assert len(deciles) == 10 and deciles[0] > deciles[-1]
+    red = result.metric("score", "health_score", "red_precision")
+    assert red.estimate.low is not None and red.estimate.value > result.churned_rows / result.rows
+    # No row of an account after its churn.
+    after = warehouse.execute(
+        """SELECT count(*) FROM marts.health_scores h JOIN marts.account_outcomes o USING (account_id)
+           WHERE o.outcome = 'churned' AND h.day >= o.outcome_date""").fetchone()[0]
+    assert after == 0 or result.rows < warehouse.execute("SELECT count(*) FROM marts.health_scores").fetchone()[0]
+
+
+def test_a_score_unrelated_to_churn_gets_no_significant_signal(warehouse):
+    _plant(warehouse, signal=False)
+    (result,) = evaluate(warehouse, SETTINGS, version=VERSION)
+    assert result.churned_rows >= SETTINGS.min_churned_rows
+    assert result.score_auc.includes_half
+    assert result.verdict.startswith("No significant signal"), result.verdict
+
+
+def test_too_few_churns_says_so(warehouse):
+    _plant(warehouse, signal=False, accounts=30)
+    (result,) = evaluate(warehouse, EvaluationFile(horizons_days=[30], bootstrap_samples=50, min_churned_rows=50),
+                         version=VERSION)
+    assert result.verdict.startswith("Too few to tell"), result.verdict
+
+
+def test_the_evaluate_command_prints_the_verdict_and_writes_the_report(warehouse, warehouse_url, tmp_path):
+    _plant(warehouse, signal=True)
+    report = tmp_path / "evaluation.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "customer_health", "evaluate", "--no-backfill", "--horizon", "30", "--report", str(report)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "WAREHOUSE_URL": warehouse_url, "AIRFLOW_CONN_WAREHOUSE": warehouse_url,
+             "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "30 days (run " in result.stdout and "The score foresees churn" in result.stdout
+    page = report.read_text(encoding="utf-8")
+    assert "Does the health score foresee churn?" in page and "95 % interval" in page
+    assert "http" not in page.split("<body>")[0], "the page loads nothing from the network"
+
+
+def test_evaluate_without_scores_says_what_to_run(warehouse, warehouse_url):
+    result = subprocess.run(
+        [sys.executable, "-m", "customer_health", "evaluate", "--no-backfill"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "WAREHOUSE_URL": warehouse_url, "AIRFLOW_CONN_WAREHOUSE": warehouse_url,
+             "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"},
+    )
+    assert result.returncode == 2
+    assert "run build_health_scores first" in result.stderr and "Traceback" not in result.stderr
