@@ -8,6 +8,8 @@
     quarantine [--source S]     show what was quarantined, grouped by reason
     evaluate [--version V] [--horizon H ...] [--report FILE] [--no-backfill]
                                 does the score foresee churn? writes marts.evaluation_*, prints the verdicts
+    fit-scorecard --out FILE [--horizon H]
+                                fit a readable candidate scorecard from the warehouse's history
 """
 from __future__ import annotations
 
@@ -127,6 +129,26 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_fit_scorecard(args) -> int:
+    from pathlib import Path
+
+    from customer_health.config.evaluation import load_evaluation
+    from customer_health.config.scorecards import load_scorecards
+    from customer_health.evaluation.fit import fit_scorecard, write_candidate
+
+    live, _ = load_scorecards()
+    with connect() as conn:
+        fit, text = fit_scorecard(conn, load_evaluation(), horizon=args.horizon, live=live)
+        conn.commit()
+    print(fit.message)
+    for m in fit.measures:
+        print(f"  {m.kpi}: {m.direction}, weight {m.weight} (alone, as this measure: AUC {m.train_auc.fmt()})")
+    if text is None:
+        return 1
+    print(f"written: {write_candidate(text, Path(args.out))}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer_health", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--report", help="write the HTML report here")
     evaluate.add_argument("--no-backfill", action="store_true", help="judge only days already scored")
     evaluate.set_defaults(func=cmd_evaluate)
+    fit = sub.add_parser("fit-scorecard", help="fit a candidate scorecard from this warehouse's history")
+    fit.add_argument("--out", required=True, help="where to write the candidate scorecards file")
+    fit.add_argument("--horizon", type=int, help="churn horizon in days (default: the first of evaluation.yml)")
+    fit.set_defaults(func=cmd_fit_scorecard)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

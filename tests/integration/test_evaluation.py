@@ -50,9 +50,9 @@ def test_outcomes_come_from_contract_ends_with_grace_days(warehouse):
     assert warehouse.execute("SELECT count(*) FROM marts.account_outcomes").fetchone()[0] == 4
 
 
-def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400) -> set[str]:
-    """Scores on four reference dates; churn drawn from the score (signal) or independently of it.
-    Returns the accounts that churned."""
+def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400, driver: str = "score") -> set[str]:
+    """Scores and KPIs on four reference dates; churn drawn from the ``driver`` (the score, or the KPI
+    logins_30d) when ``signal``, else independently of everything. Returns the accounts that churned."""
     rng = np.random.default_rng(seed)
     conn.execute("INSERT INTO meta.scorecard_versions (config_version, source_yaml, rollup_method) VALUES (%s, '', 'mean')",
                  [VERSION])
@@ -67,23 +67,26 @@ def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400) -> set[st
             if account in churned and churned[account] <= day:
                 continue  # a churned account still gets scored in real life: the cohort must drop it
             score = float(rng.uniform(0, 100))
-            p = 1 / (1 + np.exp((score - 25) / 8)) if signal else 0.08
+            logins = float(rng.uniform(0, 100))
+            cause = score if driver == "score" else logins
+            p = 1 / (1 + np.exp((cause - 25) / 8)) if signal else 0.08
             if account not in churned and rng.random() < p:
                 churned[account] = day + timedelta(days=int(rng.integers(5, 28)))
             band = "red" if score < 40 else ("green" if score >= 70 else "yellow")
             score_rows.append((account, day, VERSION, "smb", round(score, 2), band, 1.0))
-            kpi_rows.append((account, day, 1000, 90, float(rng.poisson(20))))
+            kpi_rows.append((account, day, 1000, 90, logins, float(rng.poisson(20)), float(rng.normal())))
     for account, end in churned.items():
         _contract(conn, f"k{account}", account, end - timedelta(days=365), end, 1000)
     for i in range(accounts):
         if f"A{i}" not in churned:
             _contract(conn, f"k{i}", f"A{i}", date(2025, 1, 1), date(2027, 1, 1), 1000)
-    kpi_rows.append(("A0", LAST_DAY, 1000, 90, 1.0))
+    kpi_rows.append(("A0", LAST_DAY, 1000, 90, 1.0, 1.0, 0.0))
     with conn.cursor() as cur:
         cur.executemany("""INSERT INTO marts.health_scores (account_id, day, config_version, scorecard, score, band, coverage)
                            VALUES (%s, %s, %s, %s, %s, %s, %s)""", score_rows)
-        cur.executemany("""INSERT INTO marts.account_daily_kpis (account_id, day, arr, days_to_renewal, logins_30d)
-                           VALUES (%s, %s, %s, %s, %s)""", kpi_rows)
+        cur.executemany("""INSERT INTO marts.account_daily_kpis
+                           (account_id, day, arr, days_to_renewal, logins_30d, core_actions_30d, logins_change_30d_pct)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s)""", kpi_rows)
     return set(churned)
 
 
@@ -152,3 +155,32 @@ def test_evaluate_without_scores_says_what_to_run(warehouse, warehouse_url):
     )
     assert result.returncode == 2
     assert "run build_health_scores first" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fitting_recovers_a_known_driver_and_writes_a_valid_scorecard(warehouse):
+    from customer_health.config.scorecards import ScorecardsFile, load_scorecards
+    from customer_health.evaluation.fit import fit_scorecard
+
+    import yaml
+
+    _plant(warehouse, signal=True, driver="logins")
+    fit, text = fit_scorecard(warehouse, SETTINGS, horizon=30, live=load_scorecards()[0])
+    assert fit.written and text is not None, fit.message
+    assert fit.train_dates == REFERENCE_DATES[:3] and fit.test_dates == REFERENCE_DATES[3:]  # time-ordered
+    top = max(fit.measures, key=lambda m: m.weight)
+    assert (top.kpi, top.direction) == ("logins_30d", "higher_is_better")
+    assert top.weight > 70, fit.measures  # the noise KPIs get little or nothing
+    assert fit.candidate_auc.low > 0.6
+    assert fit.live_auc is not None and fit.live_auc.includes_half  # the planted score is noise here
+    candidate = ScorecardsFile.model_validate(yaml.safe_load(text))
+    assert candidate.scorecards[0].groups["fitted"].measures["logins_30d"].method == "percentile"
+    assert "Held-out ROC AUC" in text and "alone, as this measure, ROC AUC" in text
+
+
+def test_fitting_without_signal_writes_nothing(warehouse):
+    from customer_health.evaluation.fit import fit_scorecard
+
+    _plant(warehouse, signal=False)
+    fit, text = fit_scorecard(warehouse, SETTINGS, horizon=30)
+    assert text is None and not fit.written
+    assert "nothing written" in fit.message or "No significant signal" in fit.message
