@@ -226,10 +226,14 @@ def run(args, url: str, started: float, *, embedded: bool = False) -> None:
             run_airflow(["dags", "test", "create_csm_tasks", run_date], env)
             created_in_runs.append(task_count(url) - before)
         delivered = (len(slack.messages), len(smtp.messages), sum(1 for r in crm_api.requests if r[0] == "POST" and r[1].endswith("/objects/tasks")))
+        # The Check of PDCA: the weekly evaluation DAG, its report under .demo/reports.
+        run_airflow(["dags", "test", "evaluate_scores", run_date,
+                     "--conf", json.dumps({"report_dir": str(DEMO_DIR / "reports")})], env)
     with connect(url) as conn:
         summarise_loads(conn, since)
         summarise_scores(conn)
         summarise_tasks(conn, date.fromisoformat(args.end_date), created_in_runs)
+        summarise_evaluation(conn)
     print(f"Delivered this run: {delivered[2]} CRM tasks created, {delivered[0]} Slack digests, {delivered[1]} e-mail digests")
     print(
         "\nWhere to look next:\n"
@@ -240,6 +244,36 @@ def run(args, url: str, started: float, *, embedded: bool = False) -> None:
         "  PYTHONPATH=plugins .venv/bin/python -m customer_health validate-scorecards CANDIDATE.yml"
     )
     print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
+
+
+def summarise_evaluation(conn) -> None:
+    """The Check and Act of PDCA on the demo history: the shipped scorecards judged, a bad candidate
+    backtested against them on identical rows, and a candidate fitted from the history."""
+    from customer_health.config.evaluation import load_evaluation  # noqa: PLC0415
+    from customer_health.config.kpis import load_kpis  # noqa: PLC0415
+    from customer_health.config.scorecards import load_scorecards  # noqa: PLC0415
+    from customer_health.evaluation.backtest import backtest  # noqa: PLC0415
+    from customer_health.evaluation.fit import fit_scorecard, write_candidate  # noqa: PLC0415
+
+    step("Does the score foresee churn? (evaluate_scores, report in .demo/reports/evaluation.html)")
+    for horizon, verdict in conn.execute(
+        """SELECT DISTINCT ON (horizon_days) horizon_days, verdict FROM marts.evaluation_runs
+           ORDER BY horizon_days, run_id DESC"""
+    ):
+        print(f"  {horizon} days: {verdict}")
+    settings = load_evaluation()
+    step("Backtest: a deliberately bad candidate (demo/candidates/reversed_usage.yml) on the same rows")
+    for comparison in backtest(conn, REPO_ROOT / "demo" / "candidates" / "reversed_usage.yml", settings,
+                               load_kpis()[0], horizons=[settings.horizons_days[0]]):
+        print(f"  {comparison.verdict}")
+    step("Act: a candidate fitted from this history (python -m customer_health fit-scorecard)")
+    fit, text = fit_scorecard(conn, settings, live=load_scorecards()[0])
+    conn.commit()
+    print(f"  {fit.message}")
+    for measure in fit.measures:
+        print(f"    {measure.kpi}: {measure.direction}, weight {measure.weight}")
+    if text:
+        print(f"  written to {write_candidate(text, DEMO_DIR / 'fitted_scorecards.yml')}")
 
 
 def task_count(url: str) -> int:

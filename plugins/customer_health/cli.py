@@ -8,6 +8,8 @@
     quarantine [--source S]     show what was quarantined, grouped by reason
     evaluate [--version V] [--horizon H ...] [--report FILE] [--no-backfill]
                                 does the score foresee churn? writes marts.evaluation_*, prints the verdicts
+    backtest CANDIDATE.yml [--from D] [--to D] [--horizon H ...]
+                                re-score history under a candidate, judge both on identical rows
     fit-scorecard --out FILE [--horizon H]
                                 fit a readable candidate scorecard from the warehouse's history
 """
@@ -129,6 +131,26 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_backtest(args) -> int:
+    from pathlib import Path
+
+    from customer_health.config.evaluation import load_evaluation
+    from customer_health.config.kpis import load_kpis
+    from customer_health.evaluation.backtest import backtest
+
+    with connect() as conn:
+        comparisons = backtest(
+            conn, Path(args.candidate), load_evaluation(), load_kpis()[0],
+            first=date.fromisoformat(args.first) if args.first else None,
+            last=date.fromisoformat(args.last) if args.last else None, horizons=args.horizon or None)
+    for c in comparisons:
+        print(f"{c.horizon_days} days: {c.verdict}")
+        print(f"    candidate alone: {c.candidate.verdict}")
+    if comparisons:
+        print(f"backtest took {comparisons[-1].seconds:.1f}s")
+    return 0
+
+
 def cmd_fit_scorecard(args) -> int:
     from pathlib import Path
 
@@ -175,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--report", help="write the HTML report here")
     evaluate.add_argument("--no-backfill", action="store_true", help="judge only days already scored")
     evaluate.set_defaults(func=cmd_evaluate)
+    back = sub.add_parser("backtest", help="re-score history under a candidate scorecards file and compare")
+    back.add_argument("candidate")
+    back.add_argument("--from", dest="first", help="first reference date to include")
+    back.add_argument("--to", dest="last", help="last reference date to include")
+    back.add_argument("--horizon", type=int, action="append")
+    back.set_defaults(func=cmd_backtest)
     fit = sub.add_parser("fit-scorecard", help="fit a candidate scorecard from this warehouse's history")
     fit.add_argument("--out", required=True, help="where to write the candidate scorecards file")
     fit.add_argument("--horizon", type=int, help="churn horizon in days (default: the first of evaluation.yml)")

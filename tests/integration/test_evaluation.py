@@ -50,12 +50,14 @@ def test_outcomes_come_from_contract_ends_with_grace_days(warehouse):
     assert warehouse.execute("SELECT count(*) FROM marts.account_outcomes").fetchone()[0] == 4
 
 
-def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400, driver: str = "score") -> set[str]:
+def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400, driver: str = "score",
+           scores: bool = True) -> set[str]:
     """Scores and KPIs on four reference dates; churn drawn from the ``driver`` (the score, or the KPI
     logins_30d) when ``signal``, else independently of everything. Returns the accounts that churned."""
     rng = np.random.default_rng(seed)
-    conn.execute("INSERT INTO meta.scorecard_versions (config_version, source_yaml, rollup_method) VALUES (%s, '', 'mean')",
-                 [VERSION])
+    if scores:
+        conn.execute("INSERT INTO meta.scorecard_versions (config_version, source_yaml, rollup_method) "
+                     "VALUES (%s, '', 'mean')", [VERSION])
     conn.execute("""INSERT INTO intermediate.account_day_activity
                     (day, account_id, events, logins, session_ms, core_actions, active_users, feature_bits)
                     VALUES (%s, 'A0', 1, 1, 0, 0, 1, 0)""", [FIRST_DAY])
@@ -82,8 +84,10 @@ def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400, driver: s
             _contract(conn, f"k{i}", f"A{i}", date(2025, 1, 1), date(2027, 1, 1), 1000)
     kpi_rows.append(("A0", LAST_DAY, 1000, 90, 1.0, 1.0, 0.0))
     with conn.cursor() as cur:
-        cur.executemany("""INSERT INTO marts.health_scores (account_id, day, config_version, scorecard, score, band, coverage)
-                           VALUES (%s, %s, %s, %s, %s, %s, %s)""", score_rows)
+        if scores:
+            cur.executemany("""INSERT INTO marts.health_scores
+                               (account_id, day, config_version, scorecard, score, band, coverage)
+                               VALUES (%s, %s, %s, %s, %s, %s, %s)""", score_rows)
         cur.executemany("""INSERT INTO marts.account_daily_kpis
                            (account_id, day, arr, days_to_renewal, logins_30d, core_actions_30d, logins_change_30d_pct)
                            VALUES (%s, %s, %s, %s, %s, %s, %s)""", kpi_rows)
@@ -184,3 +188,55 @@ def test_fitting_without_signal_writes_nothing(warehouse):
     fit, text = fit_scorecard(warehouse, SETTINGS, horizon=30)
     assert text is None and not fit.written
     assert "nothing written" in fit.message or "No significant signal" in fit.message
+
+
+def _scorecards(kpi: str, direction: str) -> str:
+    return f"""
+bands: {{red: 40, green: 70}}
+min_coverage: 0.5
+scorecards:
+  - name: everyone
+    groups:
+      usage:
+        weight: 1
+        measures:
+          m: {{kpi: {kpi}, direction: {direction}, method: percentile, weight: 1}}
+"""
+
+
+def test_a_backtest_scores_history_under_a_candidate_and_compares_on_identical_rows(warehouse, tmp_path):
+    from customer_health.config.scorecards import load_scorecards
+    from customer_health.evaluation.backtest import backtest
+    from customer_health.evaluation.evaluate import live_version
+    from customer_health.scoring.engine import register_version, score_day
+
+    _plant(warehouse, signal=True, driver="logins", scores=False)
+    live_path, good_path, bad_path = (tmp_path / n for n in ("live.yml", "good.yml", "bad.yml"))
+    live_path.write_text(_scorecards("core_actions_30d", "higher_is_better"), encoding="utf-8")  # noise
+    good_path.write_text(_scorecards("logins_30d", "higher_is_better"), encoding="utf-8")  # the planted driver
+    bad_path.write_text(_scorecards("logins_30d", "lower_is_better"), encoding="utf-8")  # the driver, backwards
+    live_config, live = load_scorecards(live_path)
+    register_version(warehouse, live_config, live, live_path.read_text())
+    for day in REFERENCE_DATES:
+        score_day(warehouse, day, live_config, live)
+    live_rows = warehouse.execute(
+        "SELECT account_id, day, score, band, computed_at FROM marts.health_scores WHERE config_version = %s "
+        "ORDER BY account_id, day", [live]).fetchall()
+
+    (better,) = backtest(warehouse, good_path, SETTINGS, horizons=[30])
+    (worse,) = backtest(warehouse, bad_path, SETTINGS, horizons=[30])
+
+    assert better.verdict.startswith("The candidate is better"), better.verdict
+    assert better.low > 0 and worse.high < 0, (better.verdict, worse.verdict)
+    assert worse.verdict.startswith("The candidate is worse")
+    assert better.rows == worse.rows == better.live.rows  # identical rows for both versions
+    assert "95 % CI" in better.verdict
+    # Live rows untouched, candidates marked and never taken for the live version.
+    assert warehouse.execute(
+        "SELECT account_id, day, score, band, computed_at FROM marts.health_scores WHERE config_version = %s "
+        "ORDER BY account_id, day", [live]).fetchall() == live_rows
+    roles = dict(warehouse.execute("SELECT config_version, role FROM meta.scorecard_versions"))
+    assert roles[live] == "live" and sorted(roles.values()) == ["candidate", "candidate", "live"]
+    assert live_version(warehouse) == live
+    stored = warehouse.execute("SELECT count(*) FROM marts.evaluation_comparisons").fetchone()[0]
+    assert stored == 2

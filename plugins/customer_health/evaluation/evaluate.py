@@ -119,7 +119,8 @@ def data_span(conn: psycopg.Connection) -> tuple[date, date]:
     return span["first_day"], span["last_day"]
 
 
-def reference_dates(first_day: date, last_day: date, horizon: int, settings: EvaluationFile) -> list[date]:
+def reference_dates(first_day: date, last_day: date, horizon: int, settings: EvaluationFile,
+                    window: dict | None = None) -> list[date]:
     """Calendar reference dates for one horizon: the last day whose horizon (plus the grace days that
     make a churn known) lies inside the data, then every ``reference_every_days`` back. Never chosen
     from churn dates, so churners and the rest are judged on the same days."""
@@ -129,7 +130,9 @@ def reference_dates(first_day: date, last_day: date, horizon: int, settings: Eva
     while day >= first_usable and len(dates) < settings.max_reference_dates:
         dates.append(day)
         day -= timedelta(days=settings.reference_every_days)
-    return sorted(dates)
+    window = window or {}
+    return sorted(d for d in dates if (window.get("first") is None or d >= window["first"])
+                  and (window.get("last") is None or d <= window["last"]))
 
 
 def signal_of(estimate: st.Estimate, min_churned: int) -> str:
@@ -148,8 +151,10 @@ def evaluate(
     version: str | None = None,
     horizons: list[int] | None = None,
     write: bool = True,
+    window: dict | None = None,
 ) -> list[Evaluation]:
-    """Evaluate one scorecard version (default: the live one) at each horizon; write marts.evaluation_*."""
+    """Evaluate one scorecard version (default: the live one) at each horizon; write marts.evaluation_*.
+    ``window`` ({"first": date, "last": date}) keeps only the reference dates inside it."""
     started = time.monotonic()
     first_day, as_of = data_span(conn)
     churns = build_outcomes(conn, settings, as_of)
@@ -159,7 +164,7 @@ def evaluate(
     unused_events = _unused_event_names(conn, kpis_config)
     results = []
     for horizon in horizons or settings.horizons_days:
-        refs = reference_dates(first_day, as_of, horizon, settings)
+        refs = reference_dates(first_day, as_of, horizon, settings, window)
         result = _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, unused_events, as_of)
         if write:
             _write(conn, settings, result)

@@ -52,13 +52,16 @@ def run_evaluation(
     return results
 
 
-def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int]) -> list[date]:
-    """Score the reference dates that have no stored score of ``version``; returns the days scored."""
+def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int],
+                          *, first: date | None = None, last: date | None = None) -> list[date]:
+    """Score the reference dates (inside ``first`` .. ``last`` when given) that have no stored score of
+    ``version``; returns the days scored."""
     from customer_health.kpis import rebuild_kpis  # noqa: PLC0415 - heavy, and only for a backfill
     from customer_health.scoring.engine import score_day  # noqa: PLC0415
 
     first_day, last_day = data_span(conn)
-    wanted = sorted({d for h in horizons for d in reference_dates(first_day, last_day, h, settings)})
+    window = {"first": first, "last": last}
+    wanted = sorted({d for h in horizons for d in reference_dates(first_day, last_day, h, settings, window)})
     scored = set(frame(conn, "evaluation/days_scored.sql", {"config_version": version, "days": wanted})["day"])
     missing = [d for d in wanted if d not in scored]
     if not missing:
