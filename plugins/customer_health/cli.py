@@ -20,6 +20,8 @@ from datetime import date, timedelta
 import logging
 import sys
 
+import psycopg
+
 from customer_health.config import ConfigError
 from customer_health.warehouse.db import WarehouseUnavailable, connect, describe, ensure_database, warehouse_url
 from customer_health.warehouse.migrate import migrate
@@ -52,6 +54,31 @@ def cmd_validate_config(_args) -> int:
     print(f"cmi.yml: version {load_cmi()[1]} - OK")
     playbooks, playbooks_version = load_playbooks()
     print(f"playbooks.yml: {len(playbooks.plays)} plays, version {playbooks_version} - OK")
+    return _check_config_against_data(load_kpis()[0])
+
+
+def _check_config_against_data(kpis_config) -> int:
+    """With a warehouse at hand, the YAML is also read against the data: event names that match
+    nothing make KPIs that are zero for everyone, which no schema check can see."""
+    from customer_health.evaluation.evaluate import frame
+
+    try:
+        conn = connect()
+    except WarehouseUnavailable as exc:
+        print(f"no warehouse reachable, data checks skipped ({str(exc).splitlines()[0]})")
+        return 0
+    with conn:
+        configured = sorted({kpis_config.login_event, *kpis_config.core_actions, *kpis_config.milestones})
+        try:
+            unused = list(frame(conn, "evaluation/unused_event_names.sql", {"configured": configured})["name"])
+        except psycopg.errors.UndefinedTable:
+            print("warehouse not migrated yet, data checks skipped (run `python -m customer_health migrate`)")
+            return 0
+    for name in unused:
+        print(f"WARNING kpis.yml: event {name!r} never occurs in staging.usage_events: every KPI counting it is zero "
+              "(check the product's event names: SELECT event_name, count(*) FROM staging.usage_events GROUP BY 1)")
+    if not unused:
+        print(f"kpis.yml: all {len(configured)} configured event names occur in the data - OK")
     return 0
 
 

@@ -240,3 +240,25 @@ def test_a_backtest_scores_history_under_a_candidate_and_compares_on_identical_r
     assert live_version(warehouse) == live
     stored = warehouse.execute("SELECT count(*) FROM marts.evaluation_comparisons").fetchone()[0]
     assert stored == 2
+
+
+def test_validate_config_warns_about_event_names_that_never_occur(warehouse, warehouse_url, tmp_path):
+    import shutil
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include", include)
+    kpis = include / "config" / "kpis.yml"
+    kpis.write_text(kpis.read_text(encoding="utf-8").replace("  - message_sent\n", "  - message_sent\n  - post_created\n"),
+                    encoding="utf-8")
+    warehouse.execute("""INSERT INTO intermediate.event_names (event_name, bit, first_seen_on)
+                         SELECT name, row_number() OVER (ORDER BY name) - 1, '2026-01-01'
+                         FROM unnest(ARRAY['login', 'message_sent', 'comment_added']) AS name""")
+    result = subprocess.run(
+        [sys.executable, "-m", "customer_health", "validate-config"], cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=300, env={**os.environ, "WAREHOUSE_URL": warehouse_url, "AIRFLOW_CONN_WAREHOUSE": warehouse_url,
+                          "CUSTOMER_HEALTH_INCLUDE": str(include),
+                          "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "WARNING kpis.yml: event 'post_created' never occurs" in result.stdout
+    assert "WARNING kpis.yml: event 'message_sent'" not in result.stdout
