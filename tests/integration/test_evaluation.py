@@ -262,3 +262,19 @@ def test_validate_config_warns_about_event_names_that_never_occur(warehouse, war
     assert result.returncode == 0, result.stderr[-2000:]
     assert "WARNING kpis.yml: event 'post_created' never occurs" in result.stdout
     assert "WARNING kpis.yml: event 'message_sent'" not in result.stdout
+
+
+@pytest.mark.airflow
+def test_the_evaluate_scores_dag_writes_the_runs_and_the_report(warehouse, airflow_db, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    _plant(warehouse, signal=True)
+    monkeypatch.setenv("EVALUATION_REPORT_DIR", str(tmp_path))
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    run = bag.dags["evaluate_scores"].test(logical_date=datetime(2026, 7, 6, tzinfo=timezone.utc))
+    assert {ti.task_id: ti.state for ti in run.get_task_instances()} == {"validate_config": "success", "evaluate": "success"}
+    horizons = [r[0] for r in warehouse.execute("SELECT horizon_days FROM marts.evaluation_runs ORDER BY 1")]
+    assert horizons == [30, 60, 90]
+    assert "Does the health score foresee churn?" in (tmp_path / "evaluation.html").read_text(encoding="utf-8")
