@@ -95,7 +95,8 @@ COMMENT ON COLUMN marts.evaluation_metrics.ci_high IS 'Upper end of its 95 % int
 COMMENT ON COLUMN marts.evaluation_metrics.rows_used IS 'Rows the figure rests on (rows with a value).';
 COMMENT ON COLUMN marts.evaluation_metrics.churned_rows IS 'Churned rows among them.';
 COMMENT ON COLUMN marts.evaluation_metrics.signal IS
-    'For roc_auc: lower is riskier / higher is riskier / no significant signal (interval includes 0.5) / too few to tell.';
+    'For roc_auc: of a KPI or measure, lower is riskier / higher is riskier; of the score, foresees churn / points the wrong way; '
+    'or no significant signal (interval includes 0.5) / too few to tell.';
 
 CREATE TABLE marts.evaluation_bins (
     run_id       bigint NOT NULL REFERENCES marts.evaluation_runs ON DELETE CASCADE,

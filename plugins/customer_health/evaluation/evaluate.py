@@ -253,7 +253,9 @@ def _score_metrics(rows: pd.DataFrame, scope: str, samples: int, seed: int, min_
     churned = rows["churned"].to_numpy()
     auc = st.auc_with_interval(risk, churned, rows["reference_date"].to_numpy(), rows["account_id"].to_numpy(),
                                samples=samples, seed=seed)
-    metrics = [Metric("score", "health_score", scope, "roc_auc", auc, signal_of(auc, min_churned))]
+    signal = {"lower is riskier": "foresees churn", "higher is riskier": "points the wrong way"}.get(
+        signal_of(auc, min_churned), signal_of(auc, min_churned))
+    metrics = [Metric("score", "health_score", scope, "roc_auc", auc, signal)]
     scored = rows.dropna(subset=["risk"])
     # The loop-based intervals (PR AUC, lift) resample whole frames: fewer draws keep them quick.
     loop_samples = min(samples, 200)

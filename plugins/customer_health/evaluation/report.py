@@ -36,14 +36,27 @@ def _section(result: Evaluation) -> str:
     if not result.rows:
         return "\n".join(parts)
     parts.append(f"<p class='muted'>Reference dates: {e(', '.join(map(str, result.reference_dates)))}.</p>")
-    parts.append("<h3>The score</h3><table><tr><th>scope</th><th>metric</th><th>value</th><th>95 % interval</th>"
-                 "<th>rows</th><th>churned</th><th>note</th></tr>")
-    for m in (m for m in result.metrics if m.subject_kind == "score"):
-        est = m.estimate
-        ci = f"{_n(est.low)}-{_n(est.high)}" if est.low is not None else "n/a"
-        parts.append(f"<tr><td>{e(m.scope)}</td><td>{e(m.metric)}</td><td>{_n(est.value, 3)}</td><td>{ci}</td>"
-                     f"<td>{est.rows}</td><td>{est.positives}</td><td>{e(m.signal)}</td></tr>")
-    parts.append("</table>")
+    metrics = [m for m in result.metrics if m.subject_kind == "score"]
+    columns = (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC"), ("top_decile_lift", "top-decile lift"),
+               ("red_precision", "red: churned"), ("red_recall", "churners: red"), ("churn_rate", "churn rate"))
+    parts.append("<h3>The score</h3><table><tr><th>rows judged</th>"
+                 + "".join(f"<th>{e(title)}<br><span class='muted'>95 % interval</span></th>" for _, title in columns)
+                 + "<th>rows</th><th>churned</th><th>verdict</th></tr>")
+    for scope in dict.fromkeys(m.scope for m in metrics):
+        by_metric = {m.metric: m for m in metrics if m.scope == scope}
+        auc = by_metric["roc_auc"]
+        cells = []
+        for metric, _ in columns:
+            est = by_metric[metric].estimate if metric in by_metric else None
+            if est is None or est.value is None:
+                cells.append("<td>n/a</td>")
+                continue
+            ci = f"<br><span class='muted'>{_n(est.low)}-{_n(est.high)}</span>" if est.low is not None else ""
+            cells.append(f"<td>{_n(est.value)}{ci}</td>")
+        parts.append(f"<tr><td>{e(scope)}</td>{''.join(cells)}<td>{auc.estimate.rows}</td>"
+                     f"<td>{auc.estimate.positives}</td><td>{e(auc.signal)}</td></tr>")
+    parts.append("</table><p class='muted'>ROC AUC 0.5 = chance; PR AUC against the churn rate; lift 1.0 = chance; "
+                 "red: churned = share of red accounts that churned; churners: red = share of churners that were red.</p>")
     for kind, title in (("band", "Churn by band"), ("decile", "Churn by score decile (1 = lowest scores, within each date)"),
                         ("quadrant", "Churn by health x maturity quadrant")):
         rows = [b for b in result.bins if b.bin_kind == kind and b.scope == "all"]
