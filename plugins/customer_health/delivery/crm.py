@@ -33,15 +33,13 @@ import psycopg
 from psycopg.rows import dict_row
 
 from customer_health.delivery.common import deliver_each, require_idle
-from customer_health.sources.connections import connection_details
-from customer_health.sources.http import ApiClient
+from customer_health.sources.hubspot_client import HubSpotClient
 
 log = logging.getLogger(__name__)
 
 CRM_CONN_ID = "crm_tasks"
-HUBSPOT_API = "https://api.hubapi.com"
-TASKS_PATH = "/crm/v3/objects/tasks"
-SEARCH_PATH = f"{TASKS_PATH}/search"
+TASKS = "tasks"
+TASKS_PATH = f"/crm/v3/objects/{TASKS}"
 MARKER_PROPERTY = "ch_task_id"
 TASK_TO_COMPANY = 192  # HubSpot-defined association type: task -> company
 PRIORITIES = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
@@ -58,23 +56,21 @@ CLAIM = """
     FOR UPDATE SKIP LOCKED"""
 
 
-def crm_client(conn_id: str = CRM_CONN_ID, *, max_attempts: int = 8) -> ApiClient:
-    """An ApiClient for the CRM named by an Airflow connection (token in the password)."""
-    connection = connection_details(conn_id)
-    return ApiClient(connection.host or HUBSPOT_API, connection.password, vendor="HubSpot", conn_id=conn_id,
-                     max_attempts=max_attempts)
+def crm_client(conn_id: str = CRM_CONN_ID, *, max_attempts: int = 8, page_size: int = 100) -> HubSpotClient:
+    """The HubSpot client of the CRM named by an Airflow connection (token in the password)."""
+    return HubSpotClient.from_conn_id(conn_id, max_attempts=max_attempts, page_size=page_size)
 
 
-def push_tasks(conn: psycopg.Connection, client_or_conn_id: ApiClient | str, *, limit: int | None = None) -> int:
+def push_tasks(conn: psycopg.Connection, client_or_conn_id: HubSpotClient | str, *, limit: int | None = None) -> int:
     """Create a CRM task for every open task routed to 'crm' that has none yet; return how many were pushed."""
     require_idle(conn)
-    client = client_or_conn_id if isinstance(client_or_conn_id, ApiClient) else crm_client(client_or_conn_id)
+    client = client_or_conn_id if isinstance(client_or_conn_id, HubSpotClient) else crm_client(client_or_conn_id)
     with conn.transaction():
         task_ids = [task_id for (task_id,) in conn.execute(PENDING, [limit])]
     return deliver_each(task_ids, lambda task_id: _push_one(conn, client, task_id), what="CRM push")
 
 
-def _push_one(conn: psycopg.Connection, client: ApiClient, task_id: int) -> bool:
+def _push_one(conn: psycopg.Connection, client: HubSpotClient, task_id: int) -> bool:
     with conn.transaction():
         task = conn.cursor(row_factory=dict_row).execute(CLAIM, [task_id]).fetchone()
         if task is None:
@@ -89,16 +85,16 @@ def marker(task: dict) -> str:
     return f"{task['task_id']}/{task['dedup_key']}/{task['day']:%Y-%m-%d}"
 
 
-def _find_or_create(client: ApiClient, task: dict) -> tuple[str, bool]:
+def _find_or_create(client: HubSpotClient, task: dict) -> tuple[str, bool]:
     """(CRM id, found existing). Retried as a whole so a retry searches before it posts again.
 
-    ApiClient retries each request it is given; a create must not be retried
+    The client retries each request it is given; a create must not be retried
     on its own, so the client's retry policy wraps single-shot requests.
     """
     return client.retrying(_find_or_create_once, client, task)
 
 
-def _find_or_create_once(client: ApiClient, task: dict) -> tuple[str, bool]:
+def _find_or_create_once(client: HubSpotClient, task: dict) -> tuple[str, bool]:
     existing = _find(client, marker(task))
     if existing is not None:
         log.warning("task %s already exists in the CRM as %s (an earlier attempt died); linking it",
@@ -108,14 +104,14 @@ def _find_or_create_once(client: ApiClient, task: dict) -> tuple[str, bool]:
     return str(created["id"]), False
 
 
-def _find(client: ApiClient, value: str) -> str | None:
+def _find(client: HubSpotClient, value: str) -> str | None:
     body = {
         "filterGroups": [{"filters": [{"propertyName": MARKER_PROPERTY, "operator": "EQ", "value": value}]}],
         "properties": [MARKER_PROPERTY],
         "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
         "limit": 10,
     }
-    results = client.request_once("POST", SEARCH_PATH, json=body).get("results") or []
+    results = client.search_once(TASKS, body).get("results") or []
     if len(results) > 1:
         log.error("marker %s is on %d CRM tasks; linking the oldest", value, len(results))
     return str(results[0]["id"]) if results else None

@@ -20,20 +20,17 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 
 from customer_health.delivery.common import require_idle
-from customer_health.delivery.crm import MARKER_PROPERTY, SEARCH_PATH
-from customer_health.sources.http import ApiClient
+from customer_health.delivery.crm import MARKER_PROPERTY, TASKS
+from customer_health.sources.hubspot_client import MODIFIED, HubSpotClient, instant
 
 log = logging.getLogger(__name__)
 
 SOURCE, STREAM = "crm_tasks", "csm_tasks"
-MODIFIED = "hs_lastmodifieddate"
-PAGE_SIZE = 100
-SEARCH_RESULT_CAP = 10_000
 OVERLAP = timedelta(minutes=10)
 DELETION_GRACE = timedelta(hours=1)  # younger tasks may simply not be in the search index yet
 DELETED = "DELETED"  # our name for a CRM task that is gone (deleted or archived)
@@ -41,7 +38,7 @@ CLOSED_BY_CRM = {"COMPLETED": ("completed", "completed in CRM"), "DEFERRED": ("d
                  DELETED: ("dismissed", "dismissed in CRM")}
 
 
-def sync_status(conn: psycopg.Connection, client: ApiClient) -> dict:
+def sync_status(conn: psycopg.Connection, client: HubSpotClient) -> dict:
     """Apply CRM status changes since the last sync; return counts per change and the new cursor."""
     require_idle(conn)
     changes: Counter[str] = Counter()
@@ -63,17 +60,6 @@ def sync_status(conn: psycopg.Connection, client: ApiClient) -> dict:
             "cursor": newest.isoformat() if newest else None}
 
 
-def instant(value: str) -> datetime:
-    """HubSpot dates: ISO 8601 (what the v3 API answers) or epoch milliseconds."""
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _epoch_ms(moment: datetime) -> str:
-    return str(int(moment.timestamp() * 1000))
-
-
 def _load_cursor(conn: psycopg.Connection) -> datetime | None:
     row = conn.execute("SELECT cursor FROM meta.source_state WHERE source = %s AND stream = %s",
                        [SOURCE, STREAM]).fetchone()
@@ -88,32 +74,17 @@ def _save_cursor(conn: psycopg.Connection, newest: datetime) -> None:
     )
 
 
-def _modified_since(client: ApiClient, since: datetime | None):
-    """Our CRM tasks modified at or after ``since``, oldest first; restarts from the last one seen at the search cap."""
-    while True:
-        filters = [{"propertyName": MARKER_PROPERTY, "operator": "HAS_PROPERTY"}]
-        if since:
-            filters.append({"propertyName": MODIFIED, "operator": "GTE", "value": _epoch_ms(since)})
-        body = {"filterGroups": [{"filters": filters}], "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
-                "properties": ["hs_task_status", MODIFIED, MARKER_PROPERTY], "limit": PAGE_SIZE}
-        seen, last, after = 0, None, None
-        while True:
-            page = client.request("POST", SEARCH_PATH, json={**body, **({"after": after} if after else {})})
-            for task in page.get("results") or []:
-                seen += 1
-                last = instant(task["properties"][MODIFIED])
-                yield task
-            after = ((page.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return
-            if seen + PAGE_SIZE > SEARCH_RESULT_CAP:
-                break
-        if last is None or last == since:
-            raise RuntimeError(f"more than {SEARCH_RESULT_CAP} CRM tasks share one {MODIFIED}; cannot page past it")
-        since = last
+def _modified_since(client: HubSpotClient, since: datetime | None):
+    """Our CRM tasks modified at or after ``since``, oldest first (the client pages past the search cap)."""
+    return client.search_modified(
+        TASKS,
+        filters=[{"propertyName": MARKER_PROPERTY, "operator": "HAS_PROPERTY"}],
+        properties=["hs_task_status", MARKER_PROPERTY],
+        since=since,
+    )
 
 
-def _deleted(conn: psycopg.Connection, client: ApiClient) -> list[str]:
+def _deleted(conn: psycopg.Connection, client: HubSpotClient) -> list[str]:
     """Open tasks pushed before the grace period whose CRM task no longer exists (search skips archived ones)."""
     ids = [i for (i,) in conn.execute(
         """SELECT crm_task_id FROM marts.csm_tasks
@@ -121,11 +92,12 @@ def _deleted(conn: psycopg.Connection, client: ApiClient) -> list[str]:
         [DELETION_GRACE],
     )]
     present: set[str] = set()
-    for start in range(0, len(ids), PAGE_SIZE):
-        chunk = ids[start:start + PAGE_SIZE]
+    for start in range(0, len(ids), client.page_size):
+        chunk = ids[start:start + client.page_size]  # one page answers a chunk: no paging needed
         body = {"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "IN", "values": chunk}]}],
-                "properties": ["hs_task_status"], "limit": PAGE_SIZE}
-        present |= {str(task["id"]) for task in client.request("POST", SEARCH_PATH, json=body).get("results") or []}
+                "properties": ["hs_task_status"], "limit": client.page_size}
+        found = client.request("POST", client.search_path(TASKS), json=body).get("results") or []
+        present |= {str(task["id"]) for task in found}
     return [i for i in ids if i not in present]
 
 
