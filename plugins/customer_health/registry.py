@@ -40,8 +40,8 @@ class Registry(Generic[T]):
     def register(self, name: str, item: T) -> T:
         """Add ``item`` under ``name``; a second registration of one name is a mistake unless it is the same item."""
         known = self._items.get(name)
-        if known is not None and known is not item and _qualname(known) != _qualname(item):
-            raise ValueError(f"{self.what} {name!r} is registered twice: {_qualname(known)} and {_qualname(item)}")
+        if known is not None and known is not item and _origin(known) != _origin(item):
+            raise ValueError(f"{self.what} {name!r} is registered twice: {_origin(known)} and {_origin(item)}")
         self._items[name] = item
         return item
 
@@ -101,5 +101,14 @@ class Registry(Generic[T]):
             raise
 
 
-def _qualname(item: object) -> str:
+def _origin(item: object) -> str:
+    """Where an implementation was defined: the same module run twice (a re-import) registers the same origin."""
+    item = getattr(item, "implementation", item)
     return f"{getattr(item, '__module__', '?')}.{getattr(item, '__qualname__', type(item).__qualname__)}"
+
+
+PLAY_CONDITIONS: Registry = Registry("play condition", discover=("customer_health.playbooks.conditions",))
+"""Name in a play's ``when:`` -> ``playbooks.conditions.PlayCondition``."""
+
+DELIVERY_CHANNELS: Registry = Registry("delivery channel", discover=("customer_health.delivery",))
+"""Name in a play's ``channels:`` -> ``delivery.common.Channel``."""

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time
 import psycopg
 from psycopg.rows import dict_row
 
-from customer_health.delivery.common import deliver_each, require_idle
+from customer_health.delivery.common import Channel, deliver_each, register_channel, require_idle
 from customer_health.sources.hubspot_client import HubSpotClient
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,9 @@ def push_tasks(conn: psycopg.Connection, client_or_conn_id: HubSpotClient | str,
     with conn.transaction():
         task_ids = [task_id for (task_id,) in conn.execute(PENDING, [limit])]
     return deliver_each(task_ids, lambda task_id: _push_one(conn, client, task_id), what="CRM push")
+
+
+register_channel(Channel("crm", push_tasks))  # one CRM task per task, by the DAG's push step
 
 
 def _push_one(conn: psycopg.Connection, client: HubSpotClient, task_id: int) -> bool:
