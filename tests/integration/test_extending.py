@@ -137,3 +137,16 @@ def test_an_unknown_channel_names_the_key_and_the_registered_ones(tmp_path, no_l
         load_playbooks(broken)
     assert ("plays[7].task.channels[1]: Value error, unknown channel 'temas'; allowed: crm, email, slack, teams"
             in str(error.value))
+
+
+def test_the_kpi_catalogue_lists_every_kpi_column_of_the_mart(warehouse):
+    """The KPI row of "Extending": a KPI column without a catalogue entry (or the reverse) is a half-added KPI."""
+    from customer_health.scoring.kpi_catalog import ALL_KPIS  # noqa: PLC0415 - moving to contracts/ (issue 12)
+
+    columns = {name for (name,) in warehouse.execute(
+        """SELECT column_name FROM information_schema.columns
+           WHERE table_schema = 'marts' AND table_name = 'account_daily_kpis'""")}
+    key = {"account_id", "day"}
+    as_of = {"nps_latest_at", "csm_sentiment_at"}  # when the latest answer behind nps_latest / csm_sentiment_latest was given
+    assert as_of <= columns
+    assert columns - key - as_of == set(ALL_KPIS)
