@@ -33,7 +33,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from customer_health.delivery.common import Channel, deliver_each, register_channel, require_idle
+from customer_health.paths import read_sql
 from customer_health.sources.hubspot_client import HubSpotClient
+from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +46,6 @@ MARKER_PROPERTY = "ch_task_id"
 TASK_TO_COMPANY = 192  # HubSpot-defined association type: task -> company
 PRIORITIES = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
 FIVE_W1H = ("who", "what", "when", "where", "why", "how")
-
-PENDING = """
-    SELECT task_id FROM marts.csm_tasks
-    WHERE status = 'open' AND 'crm' = ANY (channels) AND crm_task_id IS NULL
-    ORDER BY task_id LIMIT %s"""
-CLAIM = """
-    SELECT task_id, dedup_key, day, account_id, title, body, reason, owner_id, due_date, priority, five_w1h
-    FROM marts.csm_tasks
-    WHERE task_id = %s AND status = 'open' AND crm_task_id IS NULL
-    FOR UPDATE SKIP LOCKED"""
 
 
 def crm_client(conn_id: str = CRM_CONN_ID, *, max_attempts: int = 8, page_size: int = 100) -> HubSpotClient:
@@ -66,7 +58,8 @@ def push_tasks(conn: psycopg.Connection, client_or_conn_id: HubSpotClient | str,
     require_idle(conn)
     client = client_or_conn_id if isinstance(client_or_conn_id, HubSpotClient) else crm_client(client_or_conn_id)
     with conn.transaction():
-        task_ids = [task_id for (task_id,) in conn.execute(PENDING, [limit])]
+        pending = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_pending_tasks.sql"), {"limit": limit})
+        task_ids = [row["task_id"] for row in pending]
     return deliver_each(task_ids, lambda task_id: _push_one(conn, client, task_id), what="CRM push")
 
 
@@ -75,7 +68,8 @@ register_channel(Channel("crm", push_tasks))  # one CRM task per task, by the DA
 
 def _push_one(conn: psycopg.Connection, client: HubSpotClient, task_id: int) -> bool:
     with conn.transaction():
-        task = conn.cursor(row_factory=dict_row).execute(CLAIM, [task_id]).fetchone()
+        claim = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_claim_task.sql"), {"task_id": task_id})
+        task = claim.fetchone()
         if task is None:
             return False  # pushed or closed meanwhile, or another run holds it
         crm_task_id, found = _find_or_create(client, task)
@@ -156,9 +150,5 @@ def _body_html(task: dict) -> str:
 
 
 def _record_push(conn: psycopg.Connection, task_id: int, crm_task_id: str, found_existing: bool) -> None:
-    conn.execute("UPDATE marts.csm_tasks SET crm_task_id = %s, pushed_at = now() WHERE task_id = %s",
-                 [crm_task_id, task_id])
-    conn.execute(
-        "INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, 'pushed', %s)",
-        [task_id, json.dumps({"crm_task_id": crm_task_id, "found_existing": found_existing})],
-    )
+    detail = json.dumps({"crm_task_id": crm_task_id, "found_existing": found_existing})
+    run_sql_file(conn, "delivery/crm_record_push.sql", {"task_id": task_id, "crm_task_id": crm_task_id, "detail": detail})

@@ -23,9 +23,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import psycopg
+from psycopg.rows import dict_row
 
 from customer_health.delivery.common import require_idle
 from customer_health.delivery.crm import MARKER_PROPERTY, TASKS
+from customer_health.paths import read_sql
 from customer_health.sources.hubspot_client import MODIFIED, HubSpotClient, instant
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ def sync_status(conn: psycopg.Connection, client: HubSpotClient) -> dict:
     require_idle(conn)
     changes: Counter[str] = Counter()
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.crm_status_sync'))")
+        conn.execute(read_sql("delivery/status_sync_lock.sql"))
         cursor = _load_cursor(conn)
         newest, read = cursor, 0
         for task in _modified_since(client, cursor - OVERLAP if cursor else None):
@@ -61,17 +63,12 @@ def sync_status(conn: psycopg.Connection, client: HubSpotClient) -> dict:
 
 
 def _load_cursor(conn: psycopg.Connection) -> datetime | None:
-    row = conn.execute("SELECT cursor FROM meta.source_state WHERE source = %s AND stream = %s",
-                       [SOURCE, STREAM]).fetchone()
-    return instant(row[0]) if row and row[0] else None
+    row = _rows(conn, "status_sync_cursor", source=SOURCE, stream=STREAM).fetchone()
+    return instant(row["cursor"]) if row and row["cursor"] else None
 
 
 def _save_cursor(conn: psycopg.Connection, newest: datetime) -> None:
-    conn.execute(
-        """INSERT INTO meta.source_state (source, stream, cursor) VALUES (%s, %s, %s)
-           ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()""",
-        [SOURCE, STREAM, newest.isoformat()],
-    )
+    _rows(conn, "status_sync_save_cursor", source=SOURCE, stream=STREAM, cursor=newest.isoformat())
 
 
 def _modified_since(client: HubSpotClient, since: datetime | None):
@@ -86,11 +83,7 @@ def _modified_since(client: HubSpotClient, since: datetime | None):
 
 def _deleted(conn: psycopg.Connection, client: HubSpotClient) -> list[str]:
     """Open tasks pushed before the grace period whose CRM task no longer exists (search skips archived ones)."""
-    ids = [i for (i,) in conn.execute(
-        """SELECT crm_task_id FROM marts.csm_tasks
-           WHERE status = 'open' AND crm_task_id IS NOT NULL AND pushed_at < now() - %s ORDER BY task_id""",
-        [DELETION_GRACE],
-    )]
+    ids = [row["crm_task_id"] for row in _rows(conn, "status_sync_pushed_open_tasks", grace=DELETION_GRACE)]
     present: set[str] = set()
     for start in range(0, len(ids), client.page_size):
         chunk = ids[start:start + client.page_size]  # one page answers a chunk: no paging needed
@@ -103,30 +96,20 @@ def _deleted(conn: psycopg.Connection, client: HubSpotClient) -> list[str]:
 
 def _apply(conn: psycopg.Connection, crm_task_id: str, crm_status: str | None, modified: datetime | None) -> str | None:
     """Bring one task in line with its CRM status; the history event written, or None."""
-    row = conn.execute("SELECT task_id, status, dedup_key FROM marts.csm_tasks WHERE crm_task_id = %s FOR UPDATE",
-                       [str(crm_task_id)]).fetchone()
-    if row is None or row[1] == "auto_closed":
+    row = _rows(conn, "status_sync_task", crm_task_id=str(crm_task_id)).fetchone()
+    if row is None or row["status"] == "auto_closed":
         return None  # not ours, or closed by the playbooks: the CRM does not reopen it
-    task_id, status, dedup_key = row
+    task_id, status, dedup_key = row["task_id"], row["status"], row["dedup_key"]
     detail = {"crm_task_id": str(crm_task_id), "crm_status": crm_status}
     if crm_status in CLOSED_BY_CRM:
         new_status, reason = CLOSED_BY_CRM[crm_status]
         if new_status == status:
             return None
-        conn.execute(
-            """UPDATE marts.csm_tasks SET status = %s, closed_at = coalesce(%s, now()), close_reason = %s
-               WHERE task_id = %s""",
-            [new_status, modified, reason, task_id],
-        )
+        _rows(conn, "status_sync_close_task", status=new_status, closed_at=modified, reason=reason, task_id=task_id)
         return _history(conn, task_id, new_status, detail)
     if status == "open":
         return None
-    reopened = conn.execute(
-        """UPDATE marts.csm_tasks SET status = 'open', closed_at = NULL, close_reason = NULL
-           WHERE task_id = %s
-             AND NOT EXISTS (SELECT 1 FROM marts.csm_tasks WHERE dedup_key = %s AND status = 'open')""",
-        [task_id, dedup_key],
-    ).rowcount
+    reopened = _rows(conn, "status_sync_reopen_task", task_id=task_id, dedup_key=dedup_key).rowcount
     if not reopened:
         log.info("task %s was reopened in the CRM but a newer open task exists for %s; left closed", task_id, dedup_key)
         return None
@@ -134,6 +117,10 @@ def _apply(conn: psycopg.Connection, crm_task_id: str, crm_status: str | None, m
 
 
 def _history(conn: psycopg.Connection, task_id: int, event: str, detail: dict) -> str:
-    conn.execute("INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, %s, %s)",
-                 [task_id, event, json.dumps(detail)])
+    _rows(conn, "task_history", task_id=task_id, event=event, detail=json.dumps(detail))
     return event
+
+
+def _rows(conn: psycopg.Connection, name: str, **params) -> psycopg.Cursor:
+    """Run ``include/sql/delivery/<name>.sql`` (one statement); rows come back by column name."""
+    return conn.cursor(row_factory=dict_row).execute(read_sql(f"delivery/{name}.sql"), params)
