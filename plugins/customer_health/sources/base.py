@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from customer_health.sources.registry import KINDS
 from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 
@@ -115,9 +116,7 @@ class Extractor:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "kind" in cls.__dict__:
-            from customer_health.sources.registry import KINDS  # noqa: PLC0415 - the registry imports this module
-
+        if "kind" in cls.__dict__:  # a concrete kind, not a shared intermediate base
             KINDS.register(cls.kind, cls)
 
     def __init__(self, source_name: str, options: BaseModel, connection: ConnectionDetails | None):
