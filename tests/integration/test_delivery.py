@@ -21,6 +21,7 @@ from customer_health.delivery.common import DeliveryFailed
 from customer_health.delivery.crm import crm_client, push_tasks
 from customer_health.delivery.digest import DigestSettings, send_digests
 from customer_health.delivery.status_sync import sync_status
+from customer_health.sources import hubspot_client
 from demo.emulators import hubspot
 from demo.receivers import SlackReceiver, SmtpReceiver
 
@@ -353,3 +354,23 @@ def test_status_sync_closes_completed_deferred_and_deleted_tasks_never_reopening
     assert task_row(warehouse, done)["status"] == "open" and task_row(warehouse, done)["closed_at"] is None
     assert task_row(warehouse, auto_closed)["status"] == "auto_closed", "what the playbooks closed stays closed"
     assert [e for e, _ in history(warehouse, done)] == ["pushed", "completed", "reopened"]
+
+
+def test_status_sync_pages_past_the_search_cap_through_the_shared_client(warehouse, crm_api, monkeypatch):
+    """The cap restart lives in HubSpotClient only; a cap of 30 here stands for HubSpot's 10,000."""
+    monkeypatch.setattr(hubspot, "SEARCH_RESULT_CAP", 30)
+    monkeypatch.setattr(hubspot_client, "SEARCH_RESULT_CAP", 30)
+    tasks = [add_task(warehouse, account=str(4000 + i)) for i in range(45)]
+    assert push_tasks(warehouse, crm_client()) == 45
+    for task_id in tasks:
+        patch_status(crm_api, task_row(warehouse, task_id)["crm_task_id"], "COMPLETED")
+        time.sleep(0.002)  # distinct modification times, as CSMs closing tasks one by one make them
+    crm_api.requests.clear()
+
+    result = sync_status(warehouse, crm_client(page_size=10))
+    assert result["completed"] == 45
+    assert {task_row(warehouse, t)["status"] for t in tasks} == {"completed"}
+    searches = [r for r in crm_api.requests if r[1] == f"{TASKS}/search"]
+    assert all(status == 200 for _, _, status in searches), "no search paged into the cap"
+    # Three pages reach the cap; the restart from task 30's modification time re-reads it and pages 16 more.
+    assert len(searches) == 5

@@ -74,11 +74,19 @@ def test_a_new_source_of_a_known_kind_is_a_yaml_entry(include_copy, tmp_path, wa
 
 
 def test_a_new_kind_is_one_small_class(include_copy, tmp_path, warehouse, warehouse_url, airflow_db, monkeypatch):
+    assert "jsonl" not in registry.KINDS
     module = types.ModuleType("customer_health.sources.jsonl")
-    exec(compile(snippet("kind"), "README:jsonl", "exec"), module.__dict__)  # noqa: S102 - the README's own code
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(registry.KINDS, "jsonl", module.JsonlExtractor)  # the README's "add it to KINDS"
+    try:
+        # Defining the class is the whole registration: no list to edit.
+        exec(compile(snippet("kind"), "README:jsonl", "exec"), module.__dict__)  # noqa: S102 - the README's own code
+        assert registry.extractor_class("jsonl") is module.JsonlExtractor
+        run_jsonl_source(include_copy, tmp_path, warehouse, warehouse_url)
+    finally:
+        registry.KINDS.unregister("jsonl")
 
+
+def run_jsonl_source(include_copy, tmp_path, warehouse, warehouse_url):
     folder = tmp_path / "nps"
     folder.mkdir()
     (folder / "nps_20261122.jsonl").write_text(

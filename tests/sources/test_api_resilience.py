@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 
+from customer_health.sources import hubspot_client
 from customer_health.sources.base import ConnectionDetails, Spool
 from customer_health.sources.hubspot import HubSpotExtractor, HubSpotOptions, HubSpotStream
 from customer_health.sources.http import ApiError
@@ -53,6 +56,25 @@ def test_hubspot_pages_through_every_record_exactly_once(portal, tmp_path):
     assert sorted(ids) == sorted(str(1000 + i) for i in range(250))
     searches = [r for r in emulator.requests if "/search" in r[1]]
     assert len(searches) == 3  # 100 + 100 + 50
+
+
+def test_hubspot_restarts_from_the_last_modification_time_at_the_search_cap(portal, tmp_path, monkeypatch):
+    """A cap of 30 here stands for HubSpot's 10,000: the emulator refuses a page past it, like HubSpot."""
+    monkeypatch.setattr(hubspot, "SEARCH_RESULT_CAP", 30)
+    monkeypatch.setattr(hubspot_client, "SEARCH_RESULT_CAP", 30)
+    with hubspot.start(portal, "t0ken") as emulator:
+        _, ids = extract_accounts(emulator, tmp_path, page_size=10)
+    assert set(ids) == {str(1000 + i) for i in range(250)}, "every record, across restarts"
+    statuses = [status for _, path, status in emulator.requests if "/search" in path]
+    assert set(statuses) == {200} and len(statuses) > 25
+
+
+def test_hubspot_paging_and_the_cap_restart_are_written_once():
+    """The extractor, the task push and the status sync all page HubSpot through sources/hubspot_client.py."""
+    package = Path(hubspot_client.__file__).parent.parent
+    elsewhere = [str(path.relative_to(package)) for path in package.rglob("*.py") if path.name != "hubspot_client.py"
+                 and re.search(r"SEARCH_RESULT_CAP|paging\W+next|def _?epoch_ms", path.read_text(encoding="utf-8"))]
+    assert elsewhere == []
 
 
 def test_hubspot_cursor_reads_only_what_changed(portal, tmp_path):

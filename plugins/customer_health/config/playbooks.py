@@ -7,20 +7,21 @@ template fails validation naming the play, not a task at 5 a.m.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from customer_health.config.loader import config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
 from customer_health.paths import config_dir
+from customer_health.registry import DELIVERY_CHANNELS, PLAY_CONDITIONS
 from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 
 QUADRANTS = ("star", "cash_cow", "worth_keeping", "tough", "unknown_maturity", "unknown_health")
 BANDS = ("red", "yellow", "green", "insufficient_data")
-CHANNELS = ("crm", "slack", "email")
 
 TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -29,40 +30,75 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ScoreDrop(Strict):
-    points: float = Field(gt=0)
-    within_days: int = Field(gt=0, le=90)
+class When(BaseModel):
+    """Every condition given must hold (AND); give at least one.
 
+    The keys are the names of registered play conditions
+    (``playbooks/conditions.py``); each value is checked by that condition's
+    own params model, so the error path is ``plays[i].when.<name>...``. An
+    absent condition reads as None, one set to ``false`` is off.
+    """
 
-class KpiRule(Condition):
-    """A test on one KPI, e.g. {kpi: logins_change_30d_pct, lt: -0.3} for a 30 % login drop."""
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-    kpi: str
-
-    @model_validator(mode="after")
-    def _numeric(self):
-        if self.kpi not in NUMERIC_KPIS:
-            raise ValueError(f"kpi {self.kpi!r} is not a numeric KPI; allowed: {', '.join(sorted(NUMERIC_KPIS))}")
-        return self
-
-
-class When(Strict):
-    """Every condition given must hold (AND); give at least one."""
-
-    quadrant: list[Literal[QUADRANTS]] | None = None  # type: ignore[valid-type]
-    band: list[Literal[BANDS]] | None = None  # type: ignore[valid-type]
-    band_changed_to: Literal[BANDS] | None = None  # type: ignore[valid-type]
-    score_drop: ScoreDrop | None = None
-    kpi: list[KpiRule] | None = None
-    renewal_within_days: int | None = Field(None, gt=0)
-    nps_detractor: bool | None = None
-    cmi: Literal["missing", "stale", "missing_or_stale"] | None = None
-
-    @model_validator(mode="after")
-    def _something(self):
-        if not self.model_dump(exclude_none=True):
+    @model_validator(mode="wrap")
+    @classmethod
+    def _registered_conditions(cls, data: Any, handler):
+        if not isinstance(data, dict):
+            return handler(data)
+        errors: list[InitErrorDetails] = []
+        checked: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in PLAY_CONDITIONS:
+                errors.append(InitErrorDetails(
+                    type=PydanticCustomError("unknown_condition", "unknown play condition {name}; allowed: {allowed}",
+                                             {"name": repr(name), "allowed": ", ".join(sorted(PLAY_CONDITIONS))}),
+                    loc=(name,), input=value))
+            elif value is not None:
+                try:
+                    checked[name] = PLAY_CONDITIONS.get(name).validate(value)
+                except ValidationError as exc:
+                    errors.extend(_under(name, exc))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        if not checked:
             raise ValueError("a play needs at least one condition")
-        return self
+        return handler(checked)
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if not name.startswith("_") and name in PLAY_CONDITIONS:
+                return None  # a registered condition this play does not use
+            raise
+
+    def given(self) -> list[tuple[str, Any]]:
+        """(condition name, params) of the conditions in force, in the registry's order (stable reasons)."""
+        extra = self.__pydantic_extra__ or {}
+        return [(name, extra[name]) for name in PLAY_CONDITIONS.names()
+                if extra.get(name) is not None and extra.get(name) is not False]
+
+
+def _under(name: str, exc: ValidationError) -> list[InitErrorDetails]:
+    """A condition's own validation errors, placed under its key."""
+    nested = []
+    for err in exc.errors():
+        details = InitErrorDetails(type=err["type"], loc=(name, *err["loc"]), input=err["input"])
+        if "ctx" in err:
+            details["ctx"] = err["ctx"]
+        nested.append(details)
+    return nested
+
+
+def _registered_channel(channel: str) -> str:
+    if channel not in DELIVERY_CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; allowed: {', '.join(sorted(DELIVERY_CHANNELS))}")
+    return channel
+
+
+Channel = Annotated[str, AfterValidator(_registered_channel)]
+"""The name of a registered delivery channel (``delivery/``: crm, slack, email, or one added there)."""
 
 
 class TaskTemplate(Strict):
@@ -70,13 +106,14 @@ class TaskTemplate(Strict):
     body: str
     priority: Literal["high", "medium", "low"] = "medium"
     due_in_days: int = Field(7, ge=0, le=365)
-    channels: list[Literal[CHANNELS]] | None = None  # type: ignore[valid-type]
+    channels: list[Channel] | None = None  # None: the defaults' channels
     who: str = Field(description="who acts (role), e.g. 'the account CSM, with their manager in copy'")
     what: str
     when: str
     where: str
     why: str
     how: str
+
 
 
 class Play(Strict):
@@ -96,9 +133,10 @@ class Play(Strict):
 
 class Defaults(Strict):
     fallback_queue: str = "cs-unassigned"
-    channels: list[Literal[CHANNELS]] = ["crm", "slack"]  # type: ignore[valid-type]
+    channels: list[Channel] = ["crm", "slack"]
     cooldown_days: int = Field(14, ge=0)
     auto_close: bool = True
+
 
 
 class PlaybooksFile(Strict):

@@ -11,4 +11,8 @@ at once:
 - ``status_sync.sync_status``: tasks completed, deferred or deleted in the
   CRM close ours; a cursor in ``meta.source_state`` limits what is read.
 - ``pipeline``: the three as the ``create_csm_tasks`` DAG calls them.
+
+Which channels exist is a registry (``common.Channel``): ``crm`` registers in
+crm.py, ``slack`` and ``email`` in digest.py; a new digest channel is one
+module here with a ``@digest_channel`` send function.
 """

@@ -1,4 +1,11 @@
-"""What every delivery step shares: one item per transaction, and failures that do not hold back the rest.
+"""What every delivery step shares: the channel registry, one item per transaction, failures that do not hold back the rest.
+
+Channels: a play routes its tasks to channels by name (``channels:`` in
+playbooks.yml); each name is a :class:`Channel` registered by the module that
+delivers it (``crm`` in crm.py; ``slack`` and ``email`` in digest.py, as
+digest channels). Every module of ``delivery/`` is looked at when the names are
+first needed, so a new digest channel is one module with one decorated send
+function (see ``digest.digest_channel``) plus its name in playbooks.yml.
 
 Each task pushed and each digest sent is its own transaction, so a failure
 rolls back only that item. The step carries on with the others and fails at
@@ -9,13 +16,33 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from customer_health.registry import DELIVERY_CHANNELS
+
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A name plays can route tasks to, and what delivers them there."""
+
+    name: str
+    implementation: Callable[..., Any]
+
+
+def register_channel(channel: Channel) -> Channel:
+    return DELIVERY_CHANNELS.register(channel.name, channel)
+
+
+def channels() -> list[Channel]:
+    """Every registered channel, in registration order."""
+    return [channel for _, channel in DELIVERY_CHANNELS.items()]
 
 
 class DeliveryFailed(RuntimeError):

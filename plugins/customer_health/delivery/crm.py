@@ -32,51 +32,44 @@ from datetime import UTC, date, datetime, time
 import psycopg
 from psycopg.rows import dict_row
 
-from customer_health.delivery.common import deliver_each, require_idle
-from customer_health.sources.connections import connection_details
-from customer_health.sources.http import ApiClient
+from customer_health.delivery.common import Channel, deliver_each, register_channel, require_idle
+from customer_health.paths import read_sql
+from customer_health.sources.hubspot_client import HubSpotClient
+from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
 
 CRM_CONN_ID = "crm_tasks"
-HUBSPOT_API = "https://api.hubapi.com"
-TASKS_PATH = "/crm/v3/objects/tasks"
-SEARCH_PATH = f"{TASKS_PATH}/search"
+TASKS = "tasks"
+TASKS_PATH = f"/crm/v3/objects/{TASKS}"
 MARKER_PROPERTY = "ch_task_id"
 TASK_TO_COMPANY = 192  # HubSpot-defined association type: task -> company
 PRIORITIES = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
 FIVE_W1H = ("who", "what", "when", "where", "why", "how")
 
-PENDING = """
-    SELECT task_id FROM marts.csm_tasks
-    WHERE status = 'open' AND 'crm' = ANY (channels) AND crm_task_id IS NULL
-    ORDER BY task_id LIMIT %s"""
-CLAIM = """
-    SELECT task_id, dedup_key, day, account_id, title, body, reason, owner_id, due_date, priority, five_w1h
-    FROM marts.csm_tasks
-    WHERE task_id = %s AND status = 'open' AND crm_task_id IS NULL
-    FOR UPDATE SKIP LOCKED"""
+
+def crm_client(conn_id: str = CRM_CONN_ID, *, max_attempts: int = 8, page_size: int = 100) -> HubSpotClient:
+    """The HubSpot client of the CRM named by an Airflow connection (token in the password)."""
+    return HubSpotClient.from_conn_id(conn_id, max_attempts=max_attempts, page_size=page_size)
 
 
-def crm_client(conn_id: str = CRM_CONN_ID, *, max_attempts: int = 8) -> ApiClient:
-    """An ApiClient for the CRM named by an Airflow connection (token in the password)."""
-    connection = connection_details(conn_id)
-    return ApiClient(connection.host or HUBSPOT_API, connection.password, vendor="HubSpot", conn_id=conn_id,
-                     max_attempts=max_attempts)
-
-
-def push_tasks(conn: psycopg.Connection, client_or_conn_id: ApiClient | str, *, limit: int | None = None) -> int:
+def push_tasks(conn: psycopg.Connection, client_or_conn_id: HubSpotClient | str, *, limit: int | None = None) -> int:
     """Create a CRM task for every open task routed to 'crm' that has none yet; return how many were pushed."""
     require_idle(conn)
-    client = client_or_conn_id if isinstance(client_or_conn_id, ApiClient) else crm_client(client_or_conn_id)
+    client = client_or_conn_id if isinstance(client_or_conn_id, HubSpotClient) else crm_client(client_or_conn_id)
     with conn.transaction():
-        task_ids = [task_id for (task_id,) in conn.execute(PENDING, [limit])]
+        pending = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_pending_tasks.sql"), {"limit": limit})
+        task_ids = [row["task_id"] for row in pending]
     return deliver_each(task_ids, lambda task_id: _push_one(conn, client, task_id), what="CRM push")
 
 
-def _push_one(conn: psycopg.Connection, client: ApiClient, task_id: int) -> bool:
+register_channel(Channel("crm", push_tasks))  # one CRM task per task, by the DAG's push step
+
+
+def _push_one(conn: psycopg.Connection, client: HubSpotClient, task_id: int) -> bool:
     with conn.transaction():
-        task = conn.cursor(row_factory=dict_row).execute(CLAIM, [task_id]).fetchone()
+        claim = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_claim_task.sql"), {"task_id": task_id})
+        task = claim.fetchone()
         if task is None:
             return False  # pushed or closed meanwhile, or another run holds it
         crm_task_id, found = _find_or_create(client, task)
@@ -89,16 +82,16 @@ def marker(task: dict) -> str:
     return f"{task['task_id']}/{task['dedup_key']}/{task['day']:%Y-%m-%d}"
 
 
-def _find_or_create(client: ApiClient, task: dict) -> tuple[str, bool]:
+def _find_or_create(client: HubSpotClient, task: dict) -> tuple[str, bool]:
     """(CRM id, found existing). Retried as a whole so a retry searches before it posts again.
 
-    ApiClient retries each request it is given; a create must not be retried
+    The client retries each request it is given; a create must not be retried
     on its own, so the client's retry policy wraps single-shot requests.
     """
     return client.retrying(_find_or_create_once, client, task)
 
 
-def _find_or_create_once(client: ApiClient, task: dict) -> tuple[str, bool]:
+def _find_or_create_once(client: HubSpotClient, task: dict) -> tuple[str, bool]:
     existing = _find(client, marker(task))
     if existing is not None:
         log.warning("task %s already exists in the CRM as %s (an earlier attempt died); linking it",
@@ -108,14 +101,14 @@ def _find_or_create_once(client: ApiClient, task: dict) -> tuple[str, bool]:
     return str(created["id"]), False
 
 
-def _find(client: ApiClient, value: str) -> str | None:
+def _find(client: HubSpotClient, value: str) -> str | None:
     body = {
         "filterGroups": [{"filters": [{"propertyName": MARKER_PROPERTY, "operator": "EQ", "value": value}]}],
         "properties": [MARKER_PROPERTY],
         "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
         "limit": 10,
     }
-    results = client.request_once("POST", SEARCH_PATH, json=body).get("results") or []
+    results = client.search_once(TASKS, body).get("results") or []
     if len(results) > 1:
         log.error("marker %s is on %d CRM tasks; linking the oldest", value, len(results))
     return str(results[0]["id"]) if results else None
@@ -157,9 +150,5 @@ def _body_html(task: dict) -> str:
 
 
 def _record_push(conn: psycopg.Connection, task_id: int, crm_task_id: str, found_existing: bool) -> None:
-    conn.execute("UPDATE marts.csm_tasks SET crm_task_id = %s, pushed_at = now() WHERE task_id = %s",
-                 [crm_task_id, task_id])
-    conn.execute(
-        "INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, 'pushed', %s)",
-        [task_id, json.dumps({"crm_task_id": crm_task_id, "found_existing": found_existing})],
-    )
+    detail = json.dumps({"crm_task_id": crm_task_id, "found_existing": found_existing})
+    run_sql_file(conn, "delivery/crm_record_push.sql", {"task_id": task_id, "crm_task_id": crm_task_id, "detail": detail})

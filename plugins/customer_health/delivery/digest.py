@@ -31,16 +31,16 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import psycopg
 
-from customer_health.delivery.common import deliver_each, require_idle
+from customer_health.delivery.common import Channel, channels, deliver_each, register_channel, require_idle
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("slack", "email")
 QUEUE_PREFIX = "queue:"
 PRIORITY_ORDER = ("high", "medium", "low")
 RECIPIENT = f"coalesce(t.owner_email, '{QUEUE_PREFIX}' || coalesce(t.queue, 'unassigned'))"
@@ -95,54 +95,82 @@ class Digest:
         return f"queue {self.queue}" if self.queue else self.recipient
 
 
+@dataclass(frozen=True)
+class DigestChannel(Channel):
+    """A channel that gets one digest per recipient and day; ``implementation(digest, settings)`` sends it."""
+
+    conn_id: Callable[[DigestSettings], str] = lambda settings: ""
+    """The Airflow connection the channel sends through; without it the channel is off."""
+    reaches_queue: Callable[[DigestSettings], bool] = lambda settings: True
+    """Whether queue tasks (no CSM) have somewhere to go on this channel."""
+
+
+def digest_channel(name: str, *, conn_id: Callable[[DigestSettings], str],
+                   reaches_queue: Callable[[DigestSettings], bool] = lambda settings: True):
+    """Register the decorated ``send(digest, settings)`` as the digest channel ``name``."""
+    def register(send: Callable[[Digest, DigestSettings], None]):
+        register_channel(DigestChannel(name, send, conn_id=conn_id, reaches_queue=reaches_queue))
+        return send
+
+    return register
+
+
+def digest_channels() -> list[DigestChannel]:
+    return [channel for channel in channels() if isinstance(channel, DigestChannel)]
+
+
 def send_digests(conn: psycopg.Connection, day: date, settings: DigestSettings = DigestSettings()) -> dict[str, int]:
-    """Send every digest for ``day`` not sent yet; return how many went out per channel."""
+    """Send every digest for ``day`` not sent yet; return how many went out per digest channel."""
     require_idle(conn)
-    channels = [c for c in CHANNELS if _configured(c, settings)]
+    every = digest_channels()
+    on = [c for c in every if _configured(c, settings)]
     with conn.transaction():
-        pending = [(channel, r) for channel in channels for r in _recipients(conn, day, channel, settings)]
+        pending = [(channel, r) for channel in on for r in _recipients(conn, day, channel, settings)]
     sent: Counter[str] = Counter()
 
-    def deliver(item: tuple[str, str]) -> bool:
+    def deliver(item: tuple[DigestChannel, str]) -> bool:
         delivered = _deliver(conn, day, *item, settings)
-        sent[item[0]] += delivered
+        sent[item[0].name] += delivered
         return delivered
 
     deliver_each(pending, deliver, what="digest")
-    return {channel: sent[channel] for channel in CHANNELS}
+    return {channel.name: sent[channel.name] for channel in every}
 
 
-def _configured(channel: str, settings: DigestSettings) -> bool:
+def _configured(channel: DigestChannel, settings: DigestSettings) -> bool:
     """A team may use only one channel: one without an Airflow connection is off, and says so."""
     from airflow.sdk import BaseHook  # noqa: PLC0415 - Airflow only here
 
-    conn_id = settings.slack_conn_id if channel == "slack" else settings.smtp_conn_id
+    conn_id = channel.conn_id(settings)
     try:
         BaseHook.get_connection(conn_id)
     except Exception:  # noqa: BLE001 - "not defined" has several exception types across Airflow versions
-        log.warning("no Airflow connection %r: %s digests are off", conn_id, channel)
+        log.warning("no Airflow connection %r: %s digests are off", conn_id, channel.name)
         return False
     return True
 
 
-def _recipients(conn: psycopg.Connection, day: date, channel: str, settings: DigestSettings) -> list[str]:
+def _recipients(conn: psycopg.Connection, day: date, channel: DigestChannel, settings: DigestSettings) -> list[str]:
     recipients = [r for (r,) in conn.execute(
         f"""SELECT DISTINCT {RECIPIENT} AS recipient FROM {TODAYS_TASKS}
             AND NOT EXISTS (SELECT 1 FROM meta.digests_sent AS d
                             WHERE d.owner_email = {RECIPIENT} AND d.day = %(day)s AND d.channel = %(channel)s)
             ORDER BY recipient""",
-        {"day": day, "channel": channel},
+        {"day": day, "channel": channel.name},
     )]
-    if channel == "email" and not settings.queue_email:
+    if not channel.reaches_queue(settings):
         skipped = [r for r in recipients if r.startswith(QUEUE_PREFIX)]
         if skipped:
-            log.warning("no queue e-mail address (CSM_DIGEST_QUEUE_EMAIL): no e-mail digest for %s", skipped)
+            log.warning("%s: nowhere to send queue digests (e.g. CSM_DIGEST_QUEUE_EMAIL unset): none for %s",
+                        channel.name, skipped)
         recipients = [r for r in recipients if r not in skipped]
     return recipients
 
 
-def _deliver(conn: psycopg.Connection, day: date, channel: str, recipient: str, settings: DigestSettings) -> bool:
+def _deliver(conn: psycopg.Connection, day: date, via: DigestChannel, recipient: str,
+             settings: DigestSettings) -> bool:
     """Claim, record and send one digest in one transaction; a failed send rolls the claim back."""
+    channel = via.name
     with conn.transaction():
         tasks = _tasks(conn, day, channel, recipient)
         if not tasks or not _claim(conn, day, channel, recipient, len(tasks)):
@@ -151,7 +179,7 @@ def _deliver(conn: psycopg.Connection, day: date, channel: str, recipient: str, 
             "INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, 'in_digest', %s)",
             [(t.task_id, json.dumps({"channel": channel, "recipient": recipient})) for t in tasks],
         )
-        SENDERS[channel](Digest(recipient, day, channel, tasks), settings)
+        via.implementation(Digest(recipient, day, channel, tasks), settings)
     return True
 
 
@@ -235,6 +263,7 @@ def message_id(digest: Digest) -> str:
 # --- channels ----------------------------------------------------------------------------------------------------
 
 
+@digest_channel("slack", conn_id=lambda settings: settings.slack_conn_id)
 def _send_slack(digest: Digest, settings: DigestSettings) -> None:
     from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook  # noqa: PLC0415 - Airflow only here
     from slack_sdk.http_retry.builtin_handlers import (  # noqa: PLC0415
@@ -248,6 +277,8 @@ def _send_slack(digest: Digest, settings: DigestSettings) -> None:
     hook.send(text=slack_text(digest), unfurl_links=False, unfurl_media=False)
 
 
+@digest_channel("email", conn_id=lambda settings: settings.smtp_conn_id,
+                reaches_queue=lambda settings: bool(settings.queue_email))
 def _send_email(digest: Digest, settings: DigestSettings) -> None:
     from airflow.providers.smtp.hooks.smtp import SmtpHook  # noqa: PLC0415 - Airflow only here
 
@@ -260,5 +291,3 @@ def _send_email(digest: Digest, settings: DigestSettings) -> None:
             custom_headers={"Message-ID": message_id(digest)},
         )
 
-
-SENDERS = {"slack": _send_slack, "email": _send_email}

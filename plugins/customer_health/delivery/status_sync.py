@@ -20,20 +20,19 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import psycopg
+from psycopg.rows import dict_row
 
 from customer_health.delivery.common import require_idle
-from customer_health.delivery.crm import MARKER_PROPERTY, SEARCH_PATH
-from customer_health.sources.http import ApiClient
+from customer_health.delivery.crm import MARKER_PROPERTY, TASKS
+from customer_health.paths import read_sql
+from customer_health.sources.hubspot_client import MODIFIED, HubSpotClient, instant
 
 log = logging.getLogger(__name__)
 
 SOURCE, STREAM = "crm_tasks", "csm_tasks"
-MODIFIED = "hs_lastmodifieddate"
-PAGE_SIZE = 100
-SEARCH_RESULT_CAP = 10_000
 OVERLAP = timedelta(minutes=10)
 DELETION_GRACE = timedelta(hours=1)  # younger tasks may simply not be in the search index yet
 DELETED = "DELETED"  # our name for a CRM task that is gone (deleted or archived)
@@ -41,12 +40,12 @@ CLOSED_BY_CRM = {"COMPLETED": ("completed", "completed in CRM"), "DEFERRED": ("d
                  DELETED: ("dismissed", "dismissed in CRM")}
 
 
-def sync_status(conn: psycopg.Connection, client: ApiClient) -> dict:
+def sync_status(conn: psycopg.Connection, client: HubSpotClient) -> dict:
     """Apply CRM status changes since the last sync; return counts per change and the new cursor."""
     require_idle(conn)
     changes: Counter[str] = Counter()
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.crm_status_sync'))")
+        conn.execute(read_sql("delivery/status_sync_lock.sql"))
         cursor = _load_cursor(conn)
         newest, read = cursor, 0
         for task in _modified_since(client, cursor - OVERLAP if cursor else None):
@@ -63,98 +62,54 @@ def sync_status(conn: psycopg.Connection, client: ApiClient) -> dict:
             "cursor": newest.isoformat() if newest else None}
 
 
-def instant(value: str) -> datetime:
-    """HubSpot dates: ISO 8601 (what the v3 API answers) or epoch milliseconds."""
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _epoch_ms(moment: datetime) -> str:
-    return str(int(moment.timestamp() * 1000))
-
-
 def _load_cursor(conn: psycopg.Connection) -> datetime | None:
-    row = conn.execute("SELECT cursor FROM meta.source_state WHERE source = %s AND stream = %s",
-                       [SOURCE, STREAM]).fetchone()
-    return instant(row[0]) if row and row[0] else None
+    row = _rows(conn, "status_sync_cursor", source=SOURCE, stream=STREAM).fetchone()
+    return instant(row["cursor"]) if row and row["cursor"] else None
 
 
 def _save_cursor(conn: psycopg.Connection, newest: datetime) -> None:
-    conn.execute(
-        """INSERT INTO meta.source_state (source, stream, cursor) VALUES (%s, %s, %s)
-           ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()""",
-        [SOURCE, STREAM, newest.isoformat()],
+    _rows(conn, "status_sync_save_cursor", source=SOURCE, stream=STREAM, cursor=newest.isoformat())
+
+
+def _modified_since(client: HubSpotClient, since: datetime | None):
+    """Our CRM tasks modified at or after ``since``, oldest first (the client pages past the search cap)."""
+    return client.search_modified(
+        TASKS,
+        filters=[{"propertyName": MARKER_PROPERTY, "operator": "HAS_PROPERTY"}],
+        properties=["hs_task_status", MARKER_PROPERTY],
+        since=since,
     )
 
 
-def _modified_since(client: ApiClient, since: datetime | None):
-    """Our CRM tasks modified at or after ``since``, oldest first; restarts from the last one seen at the search cap."""
-    while True:
-        filters = [{"propertyName": MARKER_PROPERTY, "operator": "HAS_PROPERTY"}]
-        if since:
-            filters.append({"propertyName": MODIFIED, "operator": "GTE", "value": _epoch_ms(since)})
-        body = {"filterGroups": [{"filters": filters}], "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
-                "properties": ["hs_task_status", MODIFIED, MARKER_PROPERTY], "limit": PAGE_SIZE}
-        seen, last, after = 0, None, None
-        while True:
-            page = client.request("POST", SEARCH_PATH, json={**body, **({"after": after} if after else {})})
-            for task in page.get("results") or []:
-                seen += 1
-                last = instant(task["properties"][MODIFIED])
-                yield task
-            after = ((page.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return
-            if seen + PAGE_SIZE > SEARCH_RESULT_CAP:
-                break
-        if last is None or last == since:
-            raise RuntimeError(f"more than {SEARCH_RESULT_CAP} CRM tasks share one {MODIFIED}; cannot page past it")
-        since = last
-
-
-def _deleted(conn: psycopg.Connection, client: ApiClient) -> list[str]:
+def _deleted(conn: psycopg.Connection, client: HubSpotClient) -> list[str]:
     """Open tasks pushed before the grace period whose CRM task no longer exists (search skips archived ones)."""
-    ids = [i for (i,) in conn.execute(
-        """SELECT crm_task_id FROM marts.csm_tasks
-           WHERE status = 'open' AND crm_task_id IS NOT NULL AND pushed_at < now() - %s ORDER BY task_id""",
-        [DELETION_GRACE],
-    )]
+    ids = [row["crm_task_id"] for row in _rows(conn, "status_sync_pushed_open_tasks", grace=DELETION_GRACE)]
     present: set[str] = set()
-    for start in range(0, len(ids), PAGE_SIZE):
-        chunk = ids[start:start + PAGE_SIZE]
+    for start in range(0, len(ids), client.page_size):
+        chunk = ids[start:start + client.page_size]  # one page answers a chunk: no paging needed
         body = {"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "IN", "values": chunk}]}],
-                "properties": ["hs_task_status"], "limit": PAGE_SIZE}
-        present |= {str(task["id"]) for task in client.request("POST", SEARCH_PATH, json=body).get("results") or []}
+                "properties": ["hs_task_status"], "limit": client.page_size}
+        found = client.request("POST", client.search_path(TASKS), json=body).get("results") or []
+        present |= {str(task["id"]) for task in found}
     return [i for i in ids if i not in present]
 
 
 def _apply(conn: psycopg.Connection, crm_task_id: str, crm_status: str | None, modified: datetime | None) -> str | None:
     """Bring one task in line with its CRM status; the history event written, or None."""
-    row = conn.execute("SELECT task_id, status, dedup_key FROM marts.csm_tasks WHERE crm_task_id = %s FOR UPDATE",
-                       [str(crm_task_id)]).fetchone()
-    if row is None or row[1] == "auto_closed":
+    row = _rows(conn, "status_sync_task", crm_task_id=str(crm_task_id)).fetchone()
+    if row is None or row["status"] == "auto_closed":
         return None  # not ours, or closed by the playbooks: the CRM does not reopen it
-    task_id, status, dedup_key = row
+    task_id, status, dedup_key = row["task_id"], row["status"], row["dedup_key"]
     detail = {"crm_task_id": str(crm_task_id), "crm_status": crm_status}
     if crm_status in CLOSED_BY_CRM:
         new_status, reason = CLOSED_BY_CRM[crm_status]
         if new_status == status:
             return None
-        conn.execute(
-            """UPDATE marts.csm_tasks SET status = %s, closed_at = coalesce(%s, now()), close_reason = %s
-               WHERE task_id = %s""",
-            [new_status, modified, reason, task_id],
-        )
+        _rows(conn, "status_sync_close_task", status=new_status, closed_at=modified, reason=reason, task_id=task_id)
         return _history(conn, task_id, new_status, detail)
     if status == "open":
         return None
-    reopened = conn.execute(
-        """UPDATE marts.csm_tasks SET status = 'open', closed_at = NULL, close_reason = NULL
-           WHERE task_id = %s
-             AND NOT EXISTS (SELECT 1 FROM marts.csm_tasks WHERE dedup_key = %s AND status = 'open')""",
-        [task_id, dedup_key],
-    ).rowcount
+    reopened = _rows(conn, "status_sync_reopen_task", task_id=task_id, dedup_key=dedup_key).rowcount
     if not reopened:
         log.info("task %s was reopened in the CRM but a newer open task exists for %s; left closed", task_id, dedup_key)
         return None
@@ -162,6 +117,10 @@ def _apply(conn: psycopg.Connection, crm_task_id: str, crm_status: str | None, m
 
 
 def _history(conn: psycopg.Connection, task_id: int, event: str, detail: dict) -> str:
-    conn.execute("INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, %s, %s)",
-                 [task_id, event, json.dumps(detail)])
+    _rows(conn, "task_history", task_id=task_id, event=event, detail=json.dumps(detail))
     return event
+
+
+def _rows(conn: psycopg.Connection, name: str, **params) -> psycopg.Cursor:
+    """Run ``include/sql/delivery/<name>.sql`` (one statement); rows come back by column name."""
+    return conn.cursor(row_factory=dict_row).execute(read_sql(f"delivery/{name}.sql"), params)

@@ -1,16 +1,32 @@
-"""Whether a play's conditions hold for one account, and why, in words.
+"""Play conditions: when a play fires for one account, and why, in words.
 
-Each condition returns None when it does not hold, else a short reason; a
-play fires when all of its conditions hold, and the task's ``reason`` joins
-theirs. ``streams`` says which feeds a condition reads, for the stale gate.
+Each condition is a function registered under the name a play uses in its
+``when:`` block, with the type its YAML value must have (a pydantic model or
+any annotation pydantic validates) and the feeds it reads. It returns None
+when it does not hold, else a short reason; a play fires when all of its
+conditions hold, and the task's ``reason`` joins theirs in registration order.
+``reads`` says which feeds a condition depends on, for the stale gate.
+
+Adding a condition is one decorated function (here or in any module imported
+before the playbooks are validated) plus its key in playbooks.yml::
+
+    @play_condition("seats_below", Annotated[int, Field(gt=0)], reads={"licences"})
+    def seats_below(limit: int, facts: AccountFacts) -> str | None:
+        seats = facts.kpis.get("licensed_seats")
+        return f"{seats} licensed seats" if seats is not None and seats < limit else None
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from customer_health.config.playbooks import KpiRule, Play, When
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from customer_health.config.playbooks import BANDS, QUADRANTS, Play, When
 from customer_health.config.scorecards import Condition
-from customer_health.scoring.kpi_catalog import ALL_KPIS
+from customer_health.registry import PLAY_CONDITIONS
+from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 
 SCORE_STREAMS = {"usage_events", "users", "licences", "crm_accounts", "crm_contracts", "crm_expansions", "survey_responses"}
 
@@ -28,6 +44,30 @@ class AccountFacts:
     kpis: dict
     cmi: float | None
     cmi_stale: bool
+
+
+@dataclass(frozen=True)
+class PlayCondition:
+    """A registered condition: how its YAML value is checked, how it is tested, what it reads."""
+
+    name: str
+    params: TypeAdapter
+    implementation: Callable[[Any, AccountFacts], str | None]
+    reads: Callable[[Any], set[str]]
+
+    def validate(self, value: Any) -> Any:
+        """The YAML value as the condition's params (raises pydantic's ValidationError)."""
+        return self.params.validate_python(value)
+
+
+def play_condition(name: str, params: Any, *, reads: Iterable[str] | Callable[[Any], set[str]] = ()):
+    """Register the decorated ``fn(params, facts) -> reason | None`` as the play condition ``name``."""
+    def register(fn: Callable[[Any, AccountFacts], str | None]):
+        feeds = reads if callable(reads) else (lambda _params, fixed=frozenset(reads): set(fixed))
+        PLAY_CONDITIONS.register(name, PlayCondition(name, TypeAdapter(params), fn, feeds))
+        return fn
+
+    return register
 
 
 def holds(condition: Condition, value) -> bool:
@@ -56,6 +96,56 @@ def _same(value, expected) -> bool:
     return str(value) == str(expected)
 
 
+# --- the built-in conditions (their order is the order of the reasons) ------------------------------------------
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScoreDrop(Strict):
+    points: float = Field(gt=0)
+    within_days: int = Field(gt=0, le=90)
+
+
+class KpiRule(Condition):
+    """A test on one KPI, e.g. {kpi: logins_change_30d_pct, lt: -0.3} for a 30 % login drop."""
+
+    kpi: str
+
+    @model_validator(mode="after")
+    def _numeric(self):
+        if self.kpi not in NUMERIC_KPIS:
+            raise ValueError(f"kpi {self.kpi!r} is not a numeric KPI; allowed: {', '.join(sorted(NUMERIC_KPIS))}")
+        return self
+
+
+@play_condition("quadrant", list[Literal[QUADRANTS]], reads=SCORE_STREAMS)  # type: ignore[valid-type]
+def _quadrant(quadrants: list[str], facts: AccountFacts) -> str | None:
+    return f"quadrant {facts.quadrant}" if facts.quadrant in quadrants else None
+
+
+@play_condition("band", list[Literal[BANDS]], reads=SCORE_STREAMS)  # type: ignore[valid-type]
+def _band(bands: list[str], facts: AccountFacts) -> str | None:
+    return f"band {facts.band}" if facts.band in bands else None
+
+
+@play_condition("band_changed_to", Literal[BANDS], reads=SCORE_STREAMS)  # type: ignore[valid-type]
+def _band_changed_to(band: str, facts: AccountFacts) -> str | None:
+    if facts.band == band and facts.band_yesterday not in (None, facts.band):
+        return f"band changed from {facts.band_yesterday} to {facts.band}"
+    return None
+
+
+@play_condition("score_drop", ScoreDrop, reads=SCORE_STREAMS)
+def _score_drop(rule: ScoreDrop, facts: AccountFacts) -> str | None:
+    best = facts.best_recent_score.get(rule.within_days)
+    drop = (best - facts.score) if best is not None and facts.score is not None else None
+    if drop is None or drop < rule.points:
+        return None
+    return f"score dropped {drop:.0f} points in {rule.within_days} days (from {best:.0f} to {facts.score:.0f})"
+
+
 def _kpi(rule: KpiRule, facts: AccountFacts) -> str | None:
     value = facts.kpis.get(rule.kpi)
     if not holds(rule, None if value is None else float(value)):
@@ -64,52 +154,43 @@ def _kpi(rule: KpiRule, facts: AccountFacts) -> str | None:
     return f"{rule.kpi} is {shown}"
 
 
+@play_condition("kpi", list[KpiRule], reads=lambda rules: {ALL_KPIS[rule.kpi] for rule in rules})
+def _kpis(rules: list[KpiRule], facts: AccountFacts) -> str | None:
+    reasons = [_kpi(rule, facts) for rule in rules]
+    return None if None in reasons else "; ".join(reasons)
+
+
+@play_condition("renewal_within_days", Annotated[int, Field(gt=0)], reads={"crm_contracts"})
+def _renewal_within_days(within: int, facts: AccountFacts) -> str | None:
+    days = facts.kpis.get("days_to_renewal")
+    return f"renewal in {days} days" if days is not None and 0 <= days <= within else None
+
+
+@play_condition("nps_detractor", bool, reads={"survey_responses"})
+def _nps_detractor(_wanted: bool, facts: AccountFacts) -> str | None:
+    latest = facts.kpis.get("nps_latest")
+    return f"latest NPS {latest:g}" if latest is not None and float(latest) <= 6 else None
+
+
+@play_condition("cmi", Literal["missing", "stale", "missing_or_stale"], reads={"survey_responses"})
+def _cmi(which: str, facts: AccountFacts) -> str | None:
+    missing, stale = facts.cmi is None, facts.cmi is not None and facts.cmi_stale
+    if not {"missing": missing, "stale": stale, "missing_or_stale": missing or stale}[which]:
+        return None
+    return "maturity never assessed" if missing else "maturity assessment is stale"
+
+
+# --- what the engine calls ----------------------------------------------------------------------------------------
+
+
 def evaluate(when: When, facts: AccountFacts) -> str | None:
     """The reason the conditions hold, or None."""
     reasons: list[str] = []
-
-    def need(reason: str | None) -> bool:
+    for name, params in when.given():
+        reason = PLAY_CONDITIONS.get(name).implementation(params, facts)
         if reason is None:
-            return False
+            return None
         reasons.append(reason)
-        return True
-
-    if when.quadrant is not None and not need(
-        f"quadrant {facts.quadrant}" if facts.quadrant in when.quadrant else None
-    ):
-        return None
-    if when.band is not None and not need(f"band {facts.band}" if facts.band in when.band else None):
-        return None
-    if when.band_changed_to is not None and not need(
-        f"band changed from {facts.band_yesterday} to {facts.band}"
-        if facts.band == when.band_changed_to and facts.band_yesterday not in (None, facts.band) else None
-    ):
-        return None
-    if when.score_drop is not None:
-        best = facts.best_recent_score.get(when.score_drop.within_days)
-        drop = (best - facts.score) if best is not None and facts.score is not None else None
-        if not need(
-            f"score dropped {drop:.0f} points in {when.score_drop.within_days} days (from {best:.0f} to {facts.score:.0f})"
-            if drop is not None and drop >= when.score_drop.points else None
-        ):
-            return None
-    for rule in when.kpi or []:
-        if not need(_kpi(rule, facts)):
-            return None
-    if when.renewal_within_days is not None:
-        days = facts.kpis.get("days_to_renewal")
-        if not need(f"renewal in {days} days" if days is not None and 0 <= days <= when.renewal_within_days else None):
-            return None
-    if when.nps_detractor and not need(
-        f"latest NPS {facts.kpis['nps_latest']:g}" if facts.kpis.get("nps_latest") is not None
-        and float(facts.kpis["nps_latest"]) <= 6 else None
-    ):
-        return None
-    if when.cmi is not None:
-        missing, stale = facts.cmi is None, facts.cmi is not None and facts.cmi_stale
-        fires = {"missing": missing, "stale": stale, "missing_or_stale": missing or stale}[when.cmi]
-        if not need(("maturity never assessed" if missing else "maturity assessment is stale") if fires else None):
-            return None
     return "; ".join(reasons)
 
 
@@ -120,12 +201,6 @@ def segment_matches(play: Play, facts: AccountFacts) -> bool:
 def streams_read(when: When) -> set[str]:
     """Feeds a play depends on: if one is stale today, the play creates nothing."""
     streams: set[str] = set()
-    if when.quadrant or when.band or when.band_changed_to or when.score_drop:
-        streams |= SCORE_STREAMS
-    for rule in when.kpi or []:
-        streams.add(ALL_KPIS[rule.kpi])
-    if when.renewal_within_days:
-        streams.add("crm_contracts")
-    if when.nps_detractor or when.cmi:
-        streams.add("survey_responses")
+    for name, params in when.given():
+        streams |= PLAY_CONDITIONS.get(name).reads(params)
     return streams

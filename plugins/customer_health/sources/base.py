@@ -1,20 +1,25 @@
 """The contract every kind of source system implements.
 
-A kind is one small subclass of :class:`Extractor`: it declares its options
-(pydantic models, validated from ``sources.yml``) and writes the rows of one
-stream, from a cursor on, into a :class:`Spool`. Batching, quarantine,
-idempotent merging and cursor state are the loader's job, written once.
+A kind is one small subclass of :class:`Extractor`: it declares its ``kind``
+name and options (pydantic models, validated from ``sources.yml``) and yields
+the records of one stream changed after a cursor, each with its own cursor
+value (:meth:`Extractor.records`). The base loops over them, keeps the
+largest cursor and writes the :class:`Spool`; the vendor's client does the
+HTTP paging and retries; batching, quarantine, idempotent merging and storing
+the cursor are the loader's job. Defining the subclass registers the kind
+(``customer_health.sources.registry``), so a new kind is one module.
 """
 from __future__ import annotations
 
 import csv
-from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from customer_health.sources.registry import KINDS
 from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 
@@ -97,24 +102,42 @@ def _text(value) -> str | None:
     return str(value)
 
 
-class Extractor(ABC):
-    """One kind of source system. Subclass, set ``kind`` and the option models, implement :meth:`extract`."""
+Record = tuple[dict, "str | None"]
+"""One record in canonical column names, and its cursor value (None: the stream has no cursor)."""
+
+
+class Extractor:
+    """One kind of source system. Subclass, set ``kind`` and the option models, implement :meth:`records`."""
 
     kind: ClassVar[str]
     needs_connection: ClassVar[bool] = True
     SourceOptions: ClassVar[type[BaseModel]] = NoOptions
     StreamOptions: ClassVar[type[BaseModel]] = NoOptions
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:  # a concrete kind, not a shared intermediate base
+            KINDS.register(cls.kind, cls)
+
     def __init__(self, source_name: str, options: BaseModel, connection: ConnectionDetails | None):
         self.source_name = source_name
         self.options = options
         self.connection = connection
 
-    @abstractmethod
-    def extract(self, stream: Stream, options: BaseModel, cursor: str | None, spool: Spool) -> None:
-        """Write every record of ``stream`` changed after ``cursor`` (None: everything) to ``spool``.
+    def records(self, stream: Stream, options: BaseModel, cursor: str | None) -> Iterable[Record]:
+        """Yield every record of ``stream`` changed after ``cursor`` (None: everything), with its cursor value.
 
-        Give each record its cursor value (``spool.write(row, cursor=...)``): a
-        text that sorts like the source's change order (ISO-8601 UTC timestamps,
-        zero-padded numbers, file names). The loader stores the largest one.
+        The cursor value is text that sorts like the source's change order
+        (ISO-8601 UTC timestamps, zero-padded numbers, file names); the largest
+        one becomes the next run's ``cursor``.
         """
+        raise NotImplementedError(f"{type(self).__name__} must implement records() or extract()")
+
+    def extract(self, stream: Stream, options: BaseModel, cursor: str | None, spool: Spool) -> None:
+        """Write the records of :meth:`records` to ``spool``, which keeps the largest cursor.
+
+        A kind that can stream a whole batch faster than record by record (a
+        database's ``COPY``) overrides this instead and fills the spool itself.
+        """
+        for row, row_cursor in self.records(stream, options, cursor):
+            spool.write(row, cursor=row_cursor)

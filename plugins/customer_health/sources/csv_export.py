@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from customer_health.paths import REPO_ROOT
-from customer_health.sources.base import Extractor, Spool
+from customer_health.sources.base import Extractor, Record
 from customer_health.sources.streams import Stream
 
 
@@ -48,7 +49,7 @@ class CsvExportExtractor(Extractor):
     SourceOptions = CsvOptions
     StreamOptions = CsvStream
 
-    def extract(self, stream: Stream, options: CsvStream, cursor: str | None, spool: Spool) -> None:
+    def records(self, stream: Stream, options: CsvStream, cursor: str | None) -> Iterator[Record]:
         folder = self.options.resolved_folder()
         if not folder.is_dir():
             raise FileNotFoundError(f"{self.source_name}: export folder {folder} does not exist")
@@ -64,4 +65,4 @@ class CsvExportExtractor(Extractor):
                         f"expected: {', '.join(stream.columns)}"
                     )
                 for record in reader:
-                    spool.write({c: (record.get(c) or None) for c in stream.columns}, cursor=path.name)
+                    yield {c: (record.get(c) or None) for c in stream.columns}, path.name

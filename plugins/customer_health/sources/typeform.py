@@ -9,11 +9,12 @@ account comes from the form's hidden fields.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from customer_health.sources.base import Extractor, Spool
+from customer_health.sources.base import Extractor, Record
 from customer_health.sources.http import ApiClient
 from customer_health.sources.streams import Stream
 
@@ -58,7 +59,7 @@ class TypeformExtractor(Extractor):
     SourceOptions = TypeformOptions
     StreamOptions = TypeformStream
 
-    def extract(self, stream: Stream, options: TypeformStream, cursor: str | None, spool: Spool) -> None:
+    def records(self, stream: Stream, options: TypeformStream, cursor: str | None) -> Iterator[Record]:
         client = ApiClient(
             self.connection.host or "https://api.typeform.com",
             self.connection.password,
@@ -69,7 +70,7 @@ class TypeformExtractor(Extractor):
         for form in options.forms:
             for item in self._responses(client, form.form_id, cursor):
                 for row in self._rows(form, item):
-                    spool.write(row, cursor=item.get("submitted_at"))
+                    yield row, item.get("submitted_at")
 
     def _responses(self, client: ApiClient, form_id: str, since: str | None):
         before = None
