@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
 from airflow.sdk import DAG, Param, task
 
+from customer_health.alerts import alert_on_failure
 from customer_health.assets import ACCOUNT_QUADRANTS, HEALTH_SCORES
 from customer_health.warehouse.db import WAREHOUSE_CONN_ID
 
@@ -51,7 +52,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "cs-ops", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"owner": "cs-ops", "retries": 2, "retry_delay": timedelta(minutes=2),
+                  "on_failure_callback": alert_on_failure},
     params={
         "day": Param(None, type=["null", "string"], format="date", description="Day to score (default: yesterday)"),
         "history_days": Param(0, type="integer", minimum=0, maximum=800, description="Also recompute this many days before it"),

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
+from customer_health.alerts import alert_on_failure
 from customer_health.assets import ACCOUNT_QUADRANTS
 
 with DAG(
@@ -35,7 +36,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "cs-ops", "retries": 3, "retry_delay": timedelta(minutes=2)},
+    default_args={"owner": "cs-ops", "retries": 3, "retry_delay": timedelta(minutes=2),
+                  "on_failure_callback": alert_on_failure},
     params={"day": Param(None, type=["null", "string"], format="date", description="Day to evaluate (default: latest scored)")},
     tags=["tasks", "playbooks"],
 ) as dag:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from airflow.sdk import DAG, Param, task
 
+from customer_health.alerts import alert_on_failure
+
 with DAG(
     dag_id="evaluate_scores",
     description="Does the health score foresee churn? Outcomes -> evaluation with intervals -> report",
@@ -39,7 +41,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "cs-ops", "retries": 1, "retry_delay": timedelta(minutes=5)},
+    default_args={"owner": "cs-ops", "retries": 1, "retry_delay": timedelta(minutes=5),
+                  "on_failure_callback": alert_on_failure},
     params={
         "version": Param(None, type=["null", "string"], description="Scorecard version to judge (default: the live one)"),
         "report_dir": Param(None, type=["null", "string"], description="Where to write evaluation-<version>.html"),

@@ -30,13 +30,14 @@ from datetime import datetime, timedelta
 from airflow.providers.common.sql.operators.sql import SQLColumnCheckOperator, SQLTableCheckOperator
 from airflow.sdk import DAG, task
 
+from customer_health.alerts import alert_on_failure
 from customer_health.assets import table_asset
 from customer_health.checks import column_checks, table_checks
 from customer_health.config import ConfigError
 from customer_health.config.sources import load_sources
 from customer_health.warehouse.db import WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1)}
+DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1), "on_failure_callback": alert_on_failure}
 
 
 @task
