@@ -5,8 +5,8 @@
 -- `day`; a version opened on `day` itself is corrected in place (a second build
 -- of the same day sees newer CRM data, and history stays one version per day).
 -- A build of a day before the current version started (a backfill) never
--- rewrites history: the change counts from the current version's start. The
--- same staging built twice changes nothing.
+-- rewrites history: the change counts from the day after the latest day built
+-- (last_built_on). The same staging built twice changes nothing.
 
 SELECT pg_advisory_xact_lock(hashtext('customer_health.accounts'));
 
@@ -29,13 +29,14 @@ LEFT JOIN contract_figures AS f ON f.account_id = a.account_id;
 ANALYZE _crm_accounts;
 
 -- Per account that is new, changed or gone: from which day the change counts
--- (never before the current version started, nor before an earlier version ended).
+-- (never on a day already built, other than this one, nor before an earlier version ended).
 CREATE TEMP TABLE _account_changes ON COMMIT DROP AS
 SELECT coalesce(n.account_id, c.account_id) AS account_id,
        n.account_id IS NULL AS gone,
        c.account_id IS NOT NULL AS has_current,
        h.account_id IS NOT NULL AS has_history,
-       greatest(%(day)s::date, c.valid_from, h.last_valid_to) AS change_on
+       greatest(CASE WHEN %(day)s::date >= c.last_built_on THEN %(day)s::date ELSE c.last_built_on + 1 END,
+                %(day)s::date, c.valid_from, h.last_valid_to) AS change_on
 FROM _crm_accounts AS n
 FULL JOIN marts.accounts_current AS c ON c.account_id = n.account_id
 LEFT JOIN (SELECT account_id, max(valid_to) AS last_valid_to FROM marts.accounts GROUP BY account_id) AS h
@@ -62,12 +63,16 @@ WHERE a.account_id = x.account_id AND a.valid_to IS NULL;
 -- any later one, including an account back in the CRM, starts on its change day.
 INSERT INTO marts.accounts
     (account_id, valid_from, name, parent_account_id, csm_owner_id, csm_name, csm_email, employees, industry,
-     region, lifecycle_stage, created_at, arr, renewal_date)
+     region, lifecycle_stage, created_at, arr, renewal_date, last_built_on)
 SELECT n.account_id, CASE WHEN x.has_history THEN x.change_on END,
        n.name, n.parent_account_id, n.csm_owner_id, n.csm_name, n.csm_email, n.employees, n.industry,
-       n.region, n.lifecycle_stage, n.created_at, n.arr, n.renewal_date
+       n.region, n.lifecycle_stage, n.created_at, n.arr, n.renewal_date, x.change_on
 FROM _account_changes AS x
 JOIN _crm_accounts AS n USING (account_id)
 WHERE NOT x.gone;
+
+-- Every current version was seen by this build.
+UPDATE marts.accounts SET last_built_on = %(day)s::date
+WHERE valid_to IS NULL AND last_built_on < %(day)s::date;
 
 ANALYZE marts.accounts;

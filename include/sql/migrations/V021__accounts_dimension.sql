@@ -22,6 +22,7 @@ CREATE TABLE marts.accounts (
     created_at        timestamptz,
     arr               numeric,
     renewal_date      date,
+    last_built_on     date        NOT NULL,
     built_at          timestamptz NOT NULL DEFAULT now(),
     CHECK (valid_to > valid_from)
 );
@@ -30,7 +31,7 @@ CREATE UNIQUE INDEX accounts_current_key ON marts.accounts (account_id) WHERE va
 COMMENT ON TABLE marts.accounts IS 'CRM accounts as of each day (SCD type 2): one row per account version, valid from valid_from (inclusive) to valid_to (exclusive). Read "as of day D" with marts.accounts_as_of(D); today''s with marts.accounts_current.';
 COMMENT ON COLUMN marts.accounts.account_id IS 'CRM account id (staging.crm_accounts.account_id).';
 COMMENT ON COLUMN marts.accounts.valid_from IS 'First day this version holds. NULL for an account''s first version: the CRM keeps no history, so the first version seen stands for every earlier day.';
-COMMENT ON COLUMN marts.accounts.valid_to IS 'Day the next version starts (exclusive); NULL while this is the current version. A version closes on the day a build saw the CRM row change (or the account leave the CRM).';
+COMMENT ON COLUMN marts.accounts.valid_to IS 'Day the next version starts (exclusive); NULL while this is the current version. A version closes on the day a build saw the CRM row change (or the account leave the CRM); see last_built_on for backfills.';
 COMMENT ON COLUMN marts.accounts.name IS 'Account name.';
 COMMENT ON COLUMN marts.accounts.parent_account_id IS 'Parent account for groups; NULL for top level.';
 COMMENT ON COLUMN marts.accounts.csm_owner_id IS 'CRM user id of the CSM who owns the account.';
@@ -43,6 +44,7 @@ COMMENT ON COLUMN marts.accounts.lifecycle_stage IS 'CRM lifecycle stage (onboar
 COMMENT ON COLUMN marts.accounts.created_at IS 'When the account became a customer; tenure (a segment input) counts from its UTC date.';
 COMMENT ON COLUMN marts.accounts.arr IS 'Sum of the ARR of the contracts covering the build day (start_date <= day < end_date); 0 once every contract has ended; NULL before the first contract started.';
 COMMENT ON COLUMN marts.accounts.renewal_date IS 'Nearest end_date >= the build day among contracts started by then; NULL if none.';
+COMMENT ON COLUMN marts.accounts.last_built_on IS 'The latest build day that saw this version. A build of an earlier day (a backfill) that sees a change counts it from the day after, so days already built keep what they were built with.';
 COMMENT ON COLUMN marts.accounts.built_at IS 'When the build that wrote this version ran.';
 
 CREATE VIEW marts.accounts_current AS
