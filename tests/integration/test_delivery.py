@@ -21,8 +21,10 @@ from customer_health.delivery.common import DeliveryFailed
 from customer_health.delivery.crm import crm_client, push_tasks
 from customer_health.delivery.digest import DigestSettings, send_digests
 from customer_health.delivery.status_sync import sync_status
+from customer_health.scoring.pipeline import build_accounts
 from demo.emulators import hubspot
 from demo.receivers import SlackReceiver, SmtpReceiver
+from tests.helpers import load_rows
 
 TOKEN = "t0ken"
 DAY = date(2026, 11, 20)
@@ -353,3 +355,15 @@ def test_status_sync_closes_completed_deferred_and_deleted_tasks_never_reopening
     assert task_row(warehouse, done)["status"] == "open" and task_row(warehouse, done)["closed_at"] is None
     assert task_row(warehouse, auto_closed)["status"] == "auto_closed", "what the playbooks closed stays closed"
     assert [e for e, _ in history(warehouse, done)] == ["pushed", "completed", "reopened"]
+
+
+def test_digests_name_accounts_as_marts_accounts_had_them_on_the_day(warehouse, warehouse_url, slack):
+    load_rows(warehouse_url, "crm_accounts", [{"account_id": "1001", "name": "Kabushiki Old", "created_at": "2026-01-01"}])
+    build_accounts(DAY, warehouse_url)
+    load_rows(warehouse_url, "crm_accounts", [{"account_id": "1001", "name": "Kabushiki New", "created_at": "2026-01-01"}])
+    build_accounts(DAY + timedelta(days=1), warehouse_url)
+    add_task(warehouse)
+
+    assert send_digests(warehouse, DAY, SETTINGS)["slack"] == 1
+    text = " ".join(m.json["text"] for m in slack.messages)
+    assert "Kabushiki Old" in text and "Kabushiki New" not in text
