@@ -6,10 +6,14 @@ Runs when `build_health_scores` has written the day's quadrants (the
 
 1. **validate_config** checks `include/config/playbooks.yml`: conditions,
    template syntax and rendering against a sample account. A broken file is
-   red here with the play and key named, before anything is created.
+   red here with the play and key named, before anything is created. It
+   records the file's version and text in `meta.config_versions`; the plays
+   run are the ones registered here.
 2. **sync_task_status** reads tasks completed or dismissed in the CRM since
    the last sync into `marts.csm_tasks`, so cooldowns see them.
-3. **run_playbooks** evaluates every play for every account and writes
+3. **run_playbooks** evaluates every play for every account of the latest
+   scoring run (`meta.scoring_runs`: its day, scoring and CMI versions, never
+   re-read from the YAML files) and writes
    `marts.csm_tasks`: at most one open task per play and account (the
    database refuses a second), cooldowns after closed tasks, auto-close when
    a condition clears, and nothing from feeds the quality gate marked stale.
@@ -44,9 +48,9 @@ with DAG(
 
     @task(retries=0)
     def validate_config() -> str:
-        from customer_health.config.playbooks import load_playbooks
+        from customer_health.playbooks.pipeline import register_playbooks
 
-        return load_playbooks()[1]
+        return register_playbooks()
 
     @task
     def sync_task_status() -> dict:
@@ -55,10 +59,11 @@ with DAG(
         return sync_from_crm()
 
     @task
-    def run_playbooks(params=None) -> dict:
+    def run_playbooks(playbooks_version: str, params=None) -> dict:
         from customer_health.playbooks.pipeline import create_tasks
 
-        run = create_tasks(date.fromisoformat(params["day"]) if params.get("day") else None)
+        run = create_tasks(date.fromisoformat(params["day"]) if params.get("day") else None,
+                           playbooks_version=playbooks_version)
         return {"day": run.day.isoformat(), "created": run.created, "auto_closed": run.auto_closed,
                 "suppressed": run.suppressed}
 
@@ -74,7 +79,8 @@ with DAG(
 
         return send_daily_digests(date.fromisoformat(played["day"]))
 
-    played = run_playbooks()
-    validate_config() >> sync_task_status() >> played
+    playbooks_version = validate_config()
+    played = run_playbooks(playbooks_version)
+    playbooks_version >> sync_task_status() >> played
     played >> push_to_crm()
     send_digests(played)

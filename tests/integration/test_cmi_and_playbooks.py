@@ -13,6 +13,7 @@ from customer_health.config.cmi import load_cmi
 from customer_health.config.playbooks import load_playbooks
 from customer_health.playbooks.engine import PlayRenderError, run_playbooks
 from customer_health.scoring.maturity import assign_quadrants, score_cmi
+from customer_health.scoring.pipeline import build_accounts
 from tests.helpers import accounts, load_rows
 from tests.integration.test_scoring import kpis
 
@@ -134,6 +135,7 @@ def world(warehouse, warehouse_url, cmi, tmp_path):
     for row in rows:
         row["csm_owner_id"] = "7" if row["account_id"] != "fine" else None
     load_rows(warehouse_url, "crm_accounts", rows)
+    build_accounts(DAY, warehouse_url)  # as build_health_scores does: the playbooks read marts.accounts
     high = {"s_what": 4, "s_how": 4, "s_rel": 4, "p_what": 4}
     for account in ("keep", "dropper", "reddened", "quiet", "renewing", "detractor"):
         load_rows(warehouse_url, "survey_responses", cmi_answers(f"r-{account}", account, high))

@@ -21,9 +21,11 @@ from customer_health.delivery.common import DeliveryFailed
 from customer_health.delivery.crm import crm_client, push_tasks
 from customer_health.delivery.digest import DigestSettings, send_digests
 from customer_health.delivery.status_sync import sync_status
+from customer_health.scoring.pipeline import build_accounts
 from customer_health.sources import hubspot_client
 from demo.emulators import hubspot
 from demo.receivers import SlackReceiver, SmtpReceiver
+from tests.helpers import load_rows
 
 TOKEN = "t0ken"
 DAY = date(2026, 11, 20)
@@ -374,3 +376,15 @@ def test_status_sync_pages_past_the_search_cap_through_the_shared_client(warehou
     assert all(status == 200 for _, _, status in searches), "no search paged into the cap"
     # Three pages reach the cap; the restart from task 30's modification time re-reads it and pages 16 more.
     assert len(searches) == 5
+
+
+def test_digests_name_accounts_as_marts_accounts_had_them_on_the_day(warehouse, warehouse_url, slack):
+    load_rows(warehouse_url, "crm_accounts", [{"account_id": "1001", "name": "Kabushiki Old", "created_at": "2026-01-01"}])
+    build_accounts(DAY, warehouse_url)
+    load_rows(warehouse_url, "crm_accounts", [{"account_id": "1001", "name": "Kabushiki New", "created_at": "2026-01-01"}])
+    build_accounts(DAY + timedelta(days=1), warehouse_url)
+    add_task(warehouse)
+
+    assert send_digests(warehouse, DAY, SETTINGS)["slack"] == 1
+    text = " ".join(m.json["text"] for m in slack.messages)
+    assert "Kabushiki Old" in text and "Kabushiki New" not in text

@@ -55,8 +55,13 @@ def explain(path: Path | str, error: ValidationError, prefix: str = "") -> Confi
 def read_yaml(path: Path) -> object:
     if not path.is_file():
         raise ConfigError(path, ["file not found"])
+    return parse_yaml(path.read_text(encoding="utf-8"), path)
+
+
+def parse_yaml(text: str, path: Path | str) -> object:
+    """YAML text as data; ``path`` is what error messages name (a file, or where the text was stored)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -64,11 +69,29 @@ def read_yaml(path: Path) -> object:
 
 
 def load_yaml(path: Path, model: type[M]) -> M:
-    data = read_yaml(path)
+    return _validate(read_yaml(path), path, model)
+
+
+def load_yaml_text(text: str, model: type[M], path: Path | str) -> M:
+    """Like ``load_yaml`` for text already read (a config version stored in the warehouse)."""
+    return _validate(parse_yaml(text, path), path, model)
+
+
+def _validate(data: object, path: Path | str, model: type[M]) -> M:
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise explain(path, exc) from None
+
+
+def read_config(path: Path, model: type[M]) -> tuple[M, str, str]:
+    """A config file read ONCE: its model, its version (as ``config_version``) and its text, which agree."""
+    if not path.is_file():
+        raise ConfigError(path, ["file not found"])
+    raw = path.read_bytes()
+    digest = hashlib.sha256(path.name.encode() + raw).hexdigest()[:12]
+    text = raw.decode("utf-8")
+    return load_yaml_text(text, model, path), digest, text
 
 
 def config_version(*paths: Path) -> str:

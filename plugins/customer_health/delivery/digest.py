@@ -186,7 +186,7 @@ def _deliver(conn: psycopg.Connection, day: date, via: DigestChannel, recipient:
 def _tasks(conn: psycopg.Connection, day: date, channel: str, recipient: str) -> list[DigestTask]:
     rows = conn.execute(
         f"""SELECT t.task_id, t.play,
-                   coalesce((SELECT a.name FROM staging.crm_accounts AS a WHERE a.account_id = t.account_id LIMIT 1),
+                   coalesce((SELECT a.name FROM marts.accounts_as_of(%(day)s::date) AS a WHERE a.account_id = t.account_id),
                             t.account_id),
                    t.title, t.priority, t.due_date, t.reason
             FROM {TODAYS_TASKS} AND {RECIPIENT} = %(recipient)s

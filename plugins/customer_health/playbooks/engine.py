@@ -6,6 +6,9 @@ closed one has passed; close an open task whose condition has cleared (when
 the play auto-closes). The partial unique index on open tasks makes retries,
 reruns, backfills and concurrent runs unable to create a second one. A play
 that reads a feed the quality gate marked stale today does nothing.
+
+Who an account is and who owns it come from ``marts.accounts`` as of the day
+(never staging); the SQL lives in ``include/sql/playbooks/``.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from jinja2 import TemplateError
 
 from customer_health.config.playbooks import TEMPLATES, Play, PlaybooksFile
 from customer_health.playbooks.conditions import AccountFacts, evaluate, segment_matches, streams_read
+from customer_health.warehouse.sqlfiles import fetch_rows, run_sql_file
 
 log = logging.getLogger(__name__)
 FIVE_W1H = ("who", "what", "when", "where", "why", "how")
@@ -42,7 +46,7 @@ def run_playbooks(
     run = PlaybookRun(day)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.playbooks'))")
-        stale = {s for (s,) in conn.execute("SELECT stream FROM meta.source_quality WHERE day = %s AND stale", [day])}
+        stale = {r["stream"] for r in fetch_rows(conn, "playbooks/stale_streams.sql", {"day": day})}
         accounts = _facts(conn, day, config, health_version, cmi_version)
         contexts = _contexts(conn, day, health_version, accounts)
         for play in config.plays:
@@ -64,70 +68,49 @@ def run_playbooks(
 
 
 def _facts(conn, day: date, config: PlaybooksFile, health_version: str, cmi_version: str) -> dict[str, AccountFacts]:
-    params = {"day": day, "hv": health_version, "cv": cmi_version}
-    rows = conn.execute(
-        """SELECT q.account_id, q.quadrant, q.health_band, q.health_score, q.cmi, q.cmi_stale,
-                  y.band AS band_yesterday, to_jsonb(k) AS kpis
-           FROM marts.account_quadrants AS q
-           JOIN marts.account_daily_kpis AS k ON k.account_id = q.account_id AND k.day = q.day
-           LEFT JOIN marts.health_scores AS y
-             ON y.account_id = q.account_id AND y.day = q.day - 1 AND y.config_version = q.health_version
-           WHERE q.day = %(day)s AND q.health_version = %(hv)s AND q.cmi_version = %(cv)s""",
-        params,
-    ).fetchall()
+    params = {"day": day, "health_version": health_version, "cmi_version": cmi_version}
+    rows = fetch_rows(conn, "playbooks/facts.sql", params)
     windows = {p.when.score_drop.within_days for p in config.plays if p.when.score_drop}
-    best: dict[int, dict[str, float]] = {}
-    for days in windows:
-        best[days] = {
-            a: float(s) for a, s in conn.execute(
-                """SELECT account_id, max(score) FROM marts.health_scores
-                   WHERE config_version = %(hv)s AND day >= %(day)s::date - %(n)s AND day < %(day)s
-                     AND score IS NOT NULL
-                   GROUP BY 1""",
-                {**params, "n": days},
-            )
-        }
+    best: dict[int, dict[str, float]] = {
+        days: {r["account_id"]: float(r["best_score"])
+               for r in fetch_rows(conn, "playbooks/best_recent_scores.sql", {**params, "within_days": days})}
+        for days in windows
+    }
     return {
-        r[0]: AccountFacts(
-            account_id=r[0], quadrant=r[1], band=r[2], score=None if r[3] is None else float(r[3]),
-            band_yesterday=r[6], best_recent_score={d: best[d].get(r[0]) for d in windows},
-            kpis=r[7], cmi=None if r[4] is None else float(r[4]), cmi_stale=r[5],
+        r["account_id"]: AccountFacts(
+            account_id=r["account_id"], quadrant=r["quadrant"], band=r["health_band"],
+            score=_float(r["health_score"]), band_yesterday=r["band_yesterday"],
+            best_recent_score={d: best[d].get(r["account_id"]) for d in windows},
+            kpis=r["kpis"], cmi=_float(r["cmi"]), cmi_stale=r["cmi_stale"],
         )
         for r in rows
     }
 
 
+def _float(value):
+    return None if value is None else float(value)
+
+
 def _contexts(conn, day: date, health_version: str, accounts: dict) -> dict[str, dict]:
     """Template variables per account: names, CSM, score explanation, maturity."""
-    rows = conn.execute(
-        """SELECT a.account_id, a.name, a.industry, a.region, a.employees, a.lifecycle_stage,
-                  o.owner_id, o.email, o.name AS csm_name,
-                  h.score, h.band, h.change_7d, h.change_30d, h.scorecard,
-                  q.cmi, q.cmi_assessed_at::date, q.cmi_stale, q.quadrant,
-                  (SELECT coalesce(jsonb_agg(jsonb_build_object('measure', c.measure, 'change', round(c.contribution_change, 1))
-                                             ORDER BY abs(c.contribution_change) DESC), '[]')
-                   FROM (SELECT * FROM marts.health_score_changes c
-                         WHERE c.account_id = a.account_id AND c.day = %(day)s AND c.config_version = %(hv)s
-                           AND c.horizon_days = 7 AND c.contribution_change <> 0
-                         ORDER BY abs(c.contribution_change) DESC LIMIT 3) AS c) AS drivers
-           FROM staging.crm_accounts AS a
-           JOIN marts.health_scores AS h ON h.account_id = a.account_id AND h.day = %(day)s AND h.config_version = %(hv)s
-           JOIN marts.account_quadrants AS q ON q.account_id = a.account_id AND q.day = %(day)s AND q.health_version = %(hv)s
-           LEFT JOIN staging.crm_owners AS o ON o.owner_id = a.csm_owner_id""",
-        {"day": day, "hv": health_version},
-    )
     contexts = {}
-    for r in rows:
-        if r[0] not in accounts:
+    for r in fetch_rows(conn, "playbooks/contexts.sql", {"day": day, "health_version": health_version}):
+        if r["account_id"] not in accounts:
             continue
-        contexts[r[0]] = {
-            "account": {"id": r[0], "name": r[1], "industry": r[2], "region": r[3], "employees": r[4],
-                        "lifecycle_stage": r[5], "csm_id": r[6], "csm_email": r[7], "csm_name": r[8] or "the CS team"},
-            "kpis": accounts[r[0]].kpis,
-            "score": {"value": _num(r[9]), "band": r[10], "change_7d": _num(r[11]), "change_30d": _num(r[12]),
-                      "scorecard": r[13], "top_drivers": r[18]},
-            "cmi": {"value": _num(r[14]), "assessed_at": r[15].isoformat() if r[15] else None, "stale": r[16]},
-            "quadrant": r[17],
+        contexts[r["account_id"]] = {
+            "account": {"id": r["account_id"], "name": r["name"], "industry": r["industry"], "region": r["region"],
+                        "employees": r["employees"], "lifecycle_stage": r["lifecycle_stage"],
+                        "arr": _float(r["arr"]),
+                        "renewal_date": r["renewal_date"].isoformat() if r["renewal_date"] else None,
+                        "csm_id": r["csm_owner_id"], "csm_email": r["csm_email"],
+                        "csm_name": r["csm_name"] or "the CS team"},
+            "kpis": accounts[r["account_id"]].kpis,
+            "score": {"value": _num(r["score"]), "band": r["band"], "change_7d": _num(r["change_7d"]),
+                      "change_30d": _num(r["change_30d"]), "scorecard": r["scorecard"], "top_drivers": r["drivers"]},
+            "cmi": {"value": _num(r["cmi"]),
+                    "assessed_at": r["cmi_assessed_on"].isoformat() if r["cmi_assessed_on"] else None,
+                    "stale": r["cmi_stale"]},
+            "quadrant": r["quadrant"],
             "day": day.isoformat(),
         }
     return contexts
@@ -150,13 +133,8 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
     if not firing:
         return 0
     cooldown = play.cooldown_days if play.cooldown_days is not None else config.defaults.cooldown_days
-    blocked = {
-        a for (a,) in conn.execute(
-            """SELECT account_id FROM marts.csm_tasks
-               WHERE play = %s AND (status = 'open' OR closed_at >= %s::date - %s)""",
-            [play.name, day, cooldown],
-        )
-    }
+    blocked = {r["account_id"] for r in fetch_rows(
+        conn, "playbooks/cooldown_blocked.sql", {"play": play.name, "day": day, "cooldown_days": cooldown})}
     created = 0
     for account_id, reason in sorted(firing.items()):
         if account_id in blocked or account_id not in contexts:
@@ -164,14 +142,8 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
         context = {**contexts[account_id], "reason": reason,
                    "due_date": (day + timedelta(days=play.task.due_in_days)).isoformat()}
         owner = context["account"]
-        row = conn.execute(
-            """INSERT INTO marts.csm_tasks
-                   (play, account_id, dedup_key, day, playbooks_version, priority, title, body, reason,
-                    owner_id, owner_email, queue, due_date, channels, five_w1h)
-               VALUES (%(play)s, %(account)s, %(key)s, %(day)s, %(version)s, %(priority)s, %(title)s, %(body)s,
-                       %(reason)s, %(owner_id)s, %(owner_email)s, %(queue)s, %(due)s, %(channels)s, %(five)s)
-               ON CONFLICT (dedup_key) WHERE status = 'open' DO NOTHING
-               RETURNING task_id""",
+        rows = fetch_rows(
+            conn, "playbooks/insert_task.sql",
             {
                 "play": play.name, "account": account_id, "key": f"{play.name}/{account_id}", "day": day,
                 "version": version, "priority": play.task.priority,
@@ -182,25 +154,22 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
                 "channels": list(play.task.channels or config.defaults.channels),
                 "five": json.dumps({k: _render(play, getattr(play.task, k), context) for k in FIVE_W1H}, ensure_ascii=False),
             },
-        ).fetchone()
-        if row:
-            conn.execute(
-                "INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, 'created', %s)",
-                [row[0], json.dumps({"reason": reason}, ensure_ascii=False)],
-            )
+        )
+        if rows:
+            _record(conn, rows[0]["task_id"], "created", {"reason": reason})
             created += 1
     return created
 
 
 def _auto_close(conn, play: Play, firing: dict[str, str], evaluated: list[str]) -> int:
     """Close open tasks of accounts evaluated today whose condition no longer holds."""
-    closed = conn.execute(
-        """UPDATE marts.csm_tasks SET status = 'auto_closed', closed_at = now(),
-                  close_reason = 'condition cleared: ' || %s
-           WHERE play = %s AND status = 'open' AND account_id = ANY (%s) AND NOT (account_id = ANY (%s))
-           RETURNING task_id""",
-        [play.description or play.name, play.name, evaluated, list(firing)],
-    ).fetchall()
-    for (task_id,) in closed:
-        conn.execute("INSERT INTO marts.csm_task_history (task_id, event) VALUES (%s, 'auto_closed')", [task_id])
+    closed = fetch_rows(conn, "playbooks/auto_close.sql", {
+        "reason": play.description or play.name, "play": play.name, "evaluated": evaluated, "firing": list(firing)})
+    for row in closed:
+        _record(conn, row["task_id"], "auto_closed", {})
     return len(closed)
+
+
+def _record(conn, task_id: int, event: str, detail: dict) -> None:
+    run_sql_file(conn, "playbooks/task_event.sql",
+                 {"task_id": task_id, "event": event, "detail": json.dumps(detail, ensure_ascii=False)})

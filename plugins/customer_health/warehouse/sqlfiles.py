@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import psycopg
+from psycopg.rows import dict_row
 
 from customer_health.paths import read_sql
 
@@ -33,3 +34,9 @@ def _has_code(part: str) -> bool:
 def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> None:
     for statement in statements(read_sql(relative)):
         conn.execute(statement, params)
+
+
+def fetch_rows(conn: psycopg.Connection, relative: str, params: dict) -> list[dict]:
+    """Rows of a one-statement SQL file from ``include/sql``, each a dict by column name."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(read_sql(relative), params).fetchall()
