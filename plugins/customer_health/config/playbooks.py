@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from customer_health.config.loader import config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
+from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 from customer_health.paths import config_dir
-from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 
 QUADRANTS = ("star", "cash_cow", "worth_keeping", "tough", "unknown_maturity", "unknown_health")
 BANDS = ("red", "yellow", "green", "insufficient_data")

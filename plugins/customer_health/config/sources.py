@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from customer_health.config.loader import ConfigError, explain, load_yaml
+from customer_health.contracts.streams import STREAMS
 from customer_health.paths import config_dir
-from customer_health.sources.streams import STREAMS
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from customer_health.config.playbooks import KpiRule, Play, When
 from customer_health.config.scorecards import Condition
-from customer_health.scoring.kpi_catalog import ALL_KPIS
+from customer_health.contracts.kpi_catalog import ALL_KPIS
 
 SCORE_STREAMS = {"usage_events", "users", "licences", "crm_accounts", "crm_contracts", "crm_expansions", "survey_responses"}
 

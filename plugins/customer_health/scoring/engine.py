@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import psycopg
 
 from customer_health.config.scorecards import ScorecardsFile
-from customer_health.scoring.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 from customer_health.scoring.quality_gate import StreamQuality, run_quality_gate
 from customer_health.warehouse.sqlfiles import run_sql_file
 

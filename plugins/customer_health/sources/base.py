@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
+from customer_health.contracts.streams import SPOOL_META_COLUMNS, Stream
 
 
 class NoOptions(BaseModel):

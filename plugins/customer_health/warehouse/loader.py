@@ -37,9 +37,9 @@ from dataclasses import asdict, dataclass, field
 import psycopg
 from psycopg import sql
 
+from customer_health.contracts.streams import SPOOL_META_COLUMNS, Stream
 from customer_health.paths import read_sql
 from customer_health.sources.base import Spool
-from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 log = logging.getLogger(__name__)
 

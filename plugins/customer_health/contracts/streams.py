@@ -89,7 +89,7 @@ STREAMS: dict[str, Stream] = {
 }
 
 # The columns a spool file carries before the canonical ones: constants of the batch,
-# kept in the file so the loader can COPY it as it is (see sources.base.Spool).
+# kept in the file so the loader can COPY it as it is (see customer_health.sources.base.Spool).
 SPOOL_META_COLUMNS = ("_source", "_batch_id")
 
 
