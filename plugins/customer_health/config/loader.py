@@ -7,12 +7,13 @@ pydantic knows it) what is allowed, e.g.::
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from customer_health.contracts.versions import content_version
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -73,8 +74,4 @@ def load_yaml(path: Path, model: type[M]) -> M:
 
 def config_version(*paths: Path) -> str:
     """Content hash of config files: tags every score with the exact logic that made it."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return content_version((path.name, path.read_bytes()) for path in sorted(paths))

@@ -1,11 +1,14 @@
-"""The canonical streams every source lands in.
+"""The canonical streams every source lands in: the one definition of each stream's shape.
 
 A stream is a shape (``staging.<name>``) that any kind of source can feed: the
-product database, a CRM API or a CSV export all produce the same columns. The
-staging table itself is created by a migration and its casts and row checks
-live in ``include/sql/staging/<name>.sql``; this registry says what the loader
-needs to know to merge a batch: column order, key, whether a row may change
-later, and whether its account must be known to the CRM.
+product database, a CRM API or a CSV export all produce the same columns. Its
+definition here (columns with their staging types, key, whether a row may
+change later, whether its account must be known to the CRM) is the fact the
+rest is checked against or derived from: migration V002 creates ``raw.<name>``
+and ``staging.<name>`` to match it (tests/integration/test_stream_schema.py
+compares them with the migrated warehouse), ``include/sql/staging/<name>.sql``
+casts and checks a batch into it, and the stream table of
+``docs/data-contracts.md`` is generated from it (``make docs``).
 """
 from __future__ import annotations
 
@@ -13,9 +16,18 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    """Postgres type of the column in ``staging.<stream>`` (``raw.<stream>`` keeps every value as text)."""
+    note: str = ""
+    """What a reader of docs/data-contracts.md must know beyond the type: allowed values, when it may be null."""
+
+
+@dataclass(frozen=True)
 class Stream:
     name: str
-    columns: tuple[str, ...]
+    schema: tuple[Column, ...]
     key: tuple[str, ...]
     # Immutable streams (events, survey answers) never change after the fact:
     # the same key arriving with other content is quarantined, not applied.
@@ -27,10 +39,19 @@ class Stream:
     # straight into it (the loader's bulk path): any break of the contract still
     # raises there and the batch goes through the value-by-value checks instead.
     bulk_load: bool = False
+    description: str = ""
 
     def __post_init__(self):
         if self.bulk_load and not self.immutable:
             raise ValueError(f"stream {self.name}: the bulk path only inserts, so it needs an immutable stream")
+        unknown = set(self.key) - set(self.columns)
+        if unknown:
+            raise ValueError(f"stream {self.name}: key columns {sorted(unknown)} are not columns of the stream")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names in their canonical order: the order of the spool file and of the staging table."""
+        return tuple(c.name for c in self.schema)
 
     @property
     def staging_table(self) -> str:
@@ -46,55 +67,111 @@ STREAMS: dict[str, Stream] = {
     for s in (
         Stream(
             "usage_events",
-            ("event_id", "account_id", "user_id", "event_name", "occurred_at", "duration_seconds"),
+            (
+                Column("event_id", "text"),
+                Column("account_id", "text"),
+                Column("user_id", "text"),
+                Column("event_name", "text", "login marks a session"),
+                Column("occurred_at", "timestamptz"),
+                Column("duration_seconds", "numeric", "null when the product does not record it"),
+            ),
             key=("event_id",),
             immutable=True,
             bulk_load=True,
         ),
-        Stream("users", ("user_id", "account_id", "created_at", "deactivated_at", "role"), key=("user_id",)),
-        Stream("licences", ("account_id", "seats"), key=("account_id",)),
+        Stream(
+            "users",
+            (
+                Column("user_id", "text"),
+                Column("account_id", "text"),
+                Column("created_at", "timestamptz"),
+                Column("deactivated_at", "timestamptz", "null while active"),
+                Column("role", "text"),
+            ),
+            key=("user_id",),
+            description="issued seats",
+        ),
+        Stream(
+            "licences",
+            (Column("account_id", "text"), Column("seats", "integer")),
+            key=("account_id",),
+            description="licensed seats",
+        ),
         Stream(
             "crm_accounts",
             (
-                "account_id", "name", "parent_account_id", "csm_owner_id", "employees",
-                "industry", "region", "lifecycle_stage", "created_at",
+                Column("account_id", "text"),
+                Column("name", "text"),
+                Column("parent_account_id", "text", "null for top level"),
+                Column("csm_owner_id", "text", "null"),
+                Column("employees", "integer", "null"),
+                Column("industry", "text"),
+                Column("region", "text"),
+                Column("lifecycle_stage", "text"),
+                Column("created_at", "timestamptz"),
             ),
             key=("account_id",),
             requires_known_account=False,
         ),
-        Stream("crm_owners", ("owner_id", "email", "name"), key=("owner_id",), requires_known_account=False),
+        Stream(
+            "crm_owners",
+            (Column("owner_id", "text"), Column("email", "text"), Column("name", "text")),
+            key=("owner_id",),
+            requires_known_account=False,
+            description="CSMs",
+        ),
         Stream(
             "crm_contracts",
-            ("contract_id", "account_id", "start_date", "end_date", "arr", "status"),
+            (
+                Column("contract_id", "text"),
+                Column("account_id", "text"),
+                Column("start_date", "date"),
+                Column("end_date", "date", "= renewal date"),
+                Column("arr", "numeric"),
+                Column("status", "text", "active, renewed, churned, expanded"),
+            ),
             key=("contract_id",),
         ),
         Stream(
             "crm_expansions",
-            ("expansion_id", "account_id", "kind", "closed_at", "arr_delta"),
+            (
+                Column("expansion_id", "text"),
+                Column("account_id", "text"),
+                Column("kind", "text", "upsell, cross_sell"),
+                Column("closed_at", "date"),
+                Column("arr_delta", "numeric"),
+            ),
             key=("expansion_id",),
+            description="upsell / cross-sell history",
         ),
         Stream(
             "crm_sentiment",
-            ("entry_id", "account_id", "csm_owner_id", "sentiment", "note", "recorded_at"),
+            (
+                Column("entry_id", "text"),
+                Column("account_id", "text"),
+                Column("csm_owner_id", "text"),
+                Column("sentiment", "integer", "1 red .. 3 green"),
+                Column("note", "text"),
+                Column("recorded_at", "timestamptz"),
+            ),
             key=("entry_id",),
+            description="CSM judgement, kept as its own signal",
         ),
         Stream(
             "survey_responses",
-            ("response_id", "account_id", "respondent", "survey", "question_id", "answer", "submitted_at"),
+            (
+                Column("response_id", "text"),
+                Column("account_id", "text"),
+                Column("respondent", "text"),
+                Column("survey", "text", "nps, csat, cmi"),
+                Column("question_id", "text"),
+                Column("answer", "numeric"),
+                Column("submitted_at", "timestamptz"),
+            ),
             key=("response_id", "question_id"),
             immutable=True,
             bulk_load=True,
+            description="long format: one row per response and question; nps 0-10, csat 1-5, cmi 1-5",
         ),
     )
 }
-
-# The columns a spool file carries before the canonical ones: constants of the batch,
-# kept in the file so the loader can COPY it as it is (see customer_health.sources.base.Spool).
-SPOOL_META_COLUMNS = ("_source", "_batch_id")
-
-
-def get_stream(name: str) -> Stream:
-    try:
-        return STREAMS[name]
-    except KeyError:
-        raise KeyError(f"unknown stream {name!r}; known streams: {', '.join(sorted(STREAMS))}") from None

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, time
 import psycopg
 from psycopg.rows import dict_row
 
+from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.delivery.common import deliver_each, require_idle
 from customer_health.sources.connections import connection_details
 from customer_health.sources.http import ApiClient
@@ -45,7 +46,6 @@ SEARCH_PATH = f"{TASKS_PATH}/search"
 MARKER_PROPERTY = "ch_task_id"
 TASK_TO_COMPANY = 192  # HubSpot-defined association type: task -> company
 PRIORITIES = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
-FIVE_W1H = ("who", "what", "when", "where", "why", "how")
 
 PENDING = """
     SELECT task_id FROM marts.csm_tasks
