@@ -11,9 +11,9 @@ from typing import Literal
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from customer_health.config.loader import config_version, load_yaml
+from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
 from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 from customer_health.paths import config_dir
@@ -23,10 +23,6 @@ BANDS = ("red", "yellow", "green", "insufficient_data")
 CHANNELS = ("crm", "slack", "email")
 
 TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ScoreDrop(Strict):
