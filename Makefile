@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 UV_COMPILE = $(BIN)/uv pip compile --python-version 3.11 --no-header --no-annotate --quiet
 export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 
-.PHONY: install demo test airflow bench lock clean
+.PHONY: install demo test airflow bench docs lock clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ airflow: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# Regenerate the parts of docs/ written from definitions (tests/test_docs.py checks them).
+docs: install
+	$(BIN)/python docs/generate.py
 
 # Re-pin both trees, keeping current pins where they still fit (uv reads the
 # output files). The dev tree is constrained to the runtime pins; its file keeps
