@@ -57,6 +57,7 @@ def test_imports_point_down():
         ("contracts/streams.py", "customer_health.paths", "contracts/ is pure data"),
         ("contracts/streams.py", "psycopg", "contracts/ is pure data"),
         ("kpis.py", "demo.world", "The product never imports"),
+        ("warehouse/db.py", "psycopg2", "One Postgres driver"),
     ],
 )
 def test_a_wrong_import_breaks_its_contract(tmp_path, module, wrong_import, contract):
