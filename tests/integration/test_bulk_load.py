@@ -10,8 +10,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from customer_health.contracts.streams import STREAMS
 from customer_health.sources.ingest import ingest_stream
-from customer_health.sources.streams import STREAMS
 from customer_health.warehouse import loader
 from tests.helpers import EMPTY_TEXT, accounts, load_rows, table, truncate_warehouse
 from tests.integration.test_ingest_dags import PRODUCT_SCHEMA, add_events

@@ -141,7 +141,7 @@ def test_an_unknown_channel_names_the_key_and_the_registered_ones(tmp_path, no_l
 
 def test_the_kpi_catalogue_lists_every_kpi_column_of_the_mart(warehouse):
     """The KPI row of "Extending": a KPI column without a catalogue entry (or the reverse) is a half-added KPI."""
-    from customer_health.scoring.kpi_catalog import ALL_KPIS  # noqa: PLC0415 - moving to contracts/ (issue 12)
+    from customer_health.contracts.kpi_catalog import ALL_KPIS  # noqa: PLC0415
 
     columns = {name for (name,) in warehouse.execute(
         """SELECT column_name FROM information_schema.columns

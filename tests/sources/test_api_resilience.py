@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from customer_health.contracts.streams import STREAMS
 from customer_health.sources import hubspot_client
 from customer_health.sources.base import ConnectionDetails, Spool
-from customer_health.sources.hubspot import HubSpotExtractor, HubSpotOptions, HubSpotStream
 from customer_health.sources.http import ApiError
-from customer_health.sources.streams import STREAMS
+from customer_health.sources.hubspot import HubSpotExtractor, HubSpotOptions, HubSpotStream
 from customer_health.sources.typeform import TypeformExtractor, TypeformOptions, TypeformStream
 from demo.emulators import hubspot, typeform
 

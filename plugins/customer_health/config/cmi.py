@@ -4,14 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from customer_health.config.loader import config_version, load_yaml
+from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.paths import config_dir
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Factor(Strict):

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from customer_health.config.loader import load_yaml
+from customer_health.config.loader import Strict, load_yaml
 from customer_health.paths import config_dir
 
 
-class EvaluationFile(BaseModel):
+class EvaluationFile(Strict):
     """Every key has a default; unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     horizons_days: list[int] = Field(default_factory=lambda: [30, 60, 90], min_length=1)
     """A row is churned when its account churned within this many days after the reference date."""

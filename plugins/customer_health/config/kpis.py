@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from customer_health.config.loader import config_version, load_yaml
+from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.paths import config_dir
 
 
-class KpisFile(BaseModel):
+class KpisFile(Strict):
     """The whole file; every key is optional and unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     login_event: str = Field("login", min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")
     """The event that marks a session: logins, last login and session time come from it."""

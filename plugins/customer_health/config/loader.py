@@ -7,14 +7,21 @@ pydantic knows it) what is allowed, e.g.::
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from customer_health.contracts.versions import content_version
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base of every config model: an unknown key is an error (a typo, not a silent default), and models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ConfigError(ValueError):
@@ -96,8 +103,4 @@ def read_config(path: Path, model: type[M]) -> tuple[M, str, str]:
 
 def config_version(*paths: Path) -> str:
     """Content hash of config files: tags every score with the exact logic that made it."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return content_version((path.name, path.read_bytes()) for path in sorted(paths))

@@ -14,20 +14,16 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from customer_health.config.loader import config_version, load_yaml
+from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
+from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 from customer_health.paths import config_dir
 from customer_health.registry import DELIVERY_CHANNELS, PLAY_CONDITIONS
-from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 
 QUADRANTS = ("star", "cash_cow", "worth_keeping", "tough", "unknown_maturity", "unknown_health")
 BANDS = ("red", "yellow", "green", "insufficient_data")
 
 TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class When(BaseModel):

@@ -10,18 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from customer_health.config.loader import config_version, load_yaml
+from customer_health.config.loader import Strict, config_version, load_yaml
+from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
+from customer_health.contracts.streams import STREAMS
 from customer_health.paths import config_dir
-from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
-from customer_health.sources.streams import STREAMS
 
 Name = Field(pattern=r"^[a-z_][a-z0-9_]*$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Bands(Strict):

@@ -11,17 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from customer_health.config.loader import ConfigError, explain, load_yaml
+from customer_health.config.loader import ConfigError, Strict, explain, load_yaml
+from customer_health.contracts.streams import STREAMS
 from customer_health.paths import config_dir
-from customer_health.sources.streams import STREAMS
+from customer_health.sources.registry import extractor_class
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StreamEntry(Strict):
@@ -75,8 +72,6 @@ def sources_path() -> Path:
 
 def load_sources(path: Path | None = None) -> dict[str, "ConfiguredSource"]:
     """Validate the whole manifest, including each kind's own options."""
-    from customer_health.sources.registry import extractor_class  # noqa: PLC0415 - avoids an import cycle
-
     path = path or sources_path()
     manifest = load_yaml(path, SourcesFile)
     configured: dict[str, ConfiguredSource] = {}

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, time
 import psycopg
 from psycopg.rows import dict_row
 
+from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.delivery.common import Channel, deliver_each, register_channel, require_idle
 from customer_health.paths import read_sql
 from customer_health.sources.hubspot_client import HubSpotClient
@@ -45,7 +46,6 @@ TASKS_PATH = f"/crm/v3/objects/{TASKS}"
 MARKER_PROPERTY = "ch_task_id"
 TASK_TO_COMPANY = 192  # HubSpot-defined association type: task -> company
 PRIORITIES = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
-FIVE_W1H = ("who", "what", "when", "where", "why", "how")
 
 
 def crm_client(conn_id: str = CRM_CONN_ID, *, max_attempts: int = 8, page_size: int = 100) -> HubSpotClient:

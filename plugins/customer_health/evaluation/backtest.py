@@ -23,13 +23,14 @@ from pathlib import Path
 import psycopg
 
 from customer_health.config.evaluation import EvaluationFile
-from customer_health.config.kpis import KpisFile
+from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.config.scorecards import load_scorecards
 from customer_health.evaluation import statistics as st
 from customer_health.evaluation.evaluate import Evaluation, evaluate, frame, live_version
 from customer_health.evaluation.pipeline import fill_reference_scores
 from customer_health.paths import read_sql
 from customer_health.scoring.engine import register_version
+from customer_health.scoring.pipeline import scoring_version
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,10 @@ class Comparison:
 
 
 def register_candidate(conn: psycopg.Connection, path: Path) -> str:
-    config, version = load_scorecards(path)
+    """Register a candidate file's version as the daily run would name it: its scorecards with the
+    current kpis.yml (a score's version covers both files), marked a candidate."""
+    config, scorecards_version = load_scorecards(path)
+    version = scoring_version(scorecards_version, load_kpis()[1])
     with conn.transaction():
         was_new = register_version(conn, config, version, path.read_text(encoding="utf-8"))
         run_sql_file(conn, "evaluation/mark_candidate.sql", {"config_version": version, "was_new": was_new})

@@ -22,7 +22,7 @@ from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.kpis import KpisFile
 from customer_health.evaluation import statistics as st
 from customer_health.paths import read_sql
-from customer_health.scoring.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)

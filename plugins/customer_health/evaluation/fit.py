@@ -44,7 +44,7 @@ from customer_health.evaluation.evaluate import (
     live_version,
     reference_dates,
 )
-from customer_health.scoring.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from customer_health.config.playbooks import BANDS, QUADRANTS, Play, When
 from customer_health.config.scorecards import Condition
+from customer_health.config.loader import Strict
+from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 from customer_health.registry import PLAY_CONDITIONS
-from customer_health.scoring.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 
 SCORE_STREAMS = {"usage_events", "users", "licences", "crm_accounts", "crm_contracts", "crm_expansions", "survey_responses"}
 
@@ -97,10 +98,6 @@ def _same(value, expected) -> bool:
 
 
 # --- the built-in conditions (their order is the order of the reasons) ------------------------------------------
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ScoreDrop(Strict):

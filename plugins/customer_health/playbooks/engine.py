@@ -21,11 +21,11 @@ import psycopg
 from jinja2 import TemplateError
 
 from customer_health.config.playbooks import TEMPLATES, Play, PlaybooksFile
+from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.playbooks.conditions import AccountFacts, evaluate, segment_matches, streams_read
 from customer_health.warehouse.sqlfiles import fetch_rows, run_sql_file
 
 log = logging.getLogger(__name__)
-FIVE_W1H = ("who", "what", "when", "where", "why", "how")
 
 
 class PlayRenderError(RuntimeError):

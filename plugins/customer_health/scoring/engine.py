@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import psycopg
 
 from customer_health.config.scorecards import ScorecardsFile
-from customer_health.scoring.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 from customer_health.scoring.quality_gate import StreamQuality, run_quality_gate
 from customer_health.warehouse.sqlfiles import run_sql_file
 
@@ -99,10 +99,4 @@ def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, versi
     result = DayScores(day, version, sum(bands.values()), bands, stale)
     log.info("scored %s with %s: %s", day, version, bands)
     return result
-
-
-def score_range(conn, start: date, end: date, config: ScorecardsFile, version: str) -> list[DayScores]:
-    """Score days in order (each day's changes read the days before it)."""
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return [score_day(conn, d, config, version) for d in days]
 

@@ -67,6 +67,7 @@ def register_configs(warehouse_url: str | None = None) -> ScoringVersions:
                                  parts={"scorecards": scorecards_v, "kpis": kpis_v})
         if register_version(conn, scorecards, versions.scoring, scorecards_text):
             log.info("new scoring version %s (scorecards %s, kpis %s) registered", versions.scoring, scorecards_v, kpis_v)
+        run_sql_file(conn, "meta/mark_scorecard_version_live.sql", {"config_version": versions.scoring})
     return versions
 
 

@@ -19,8 +19,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from customer_health.contracts.spool import spool_columns, spool_text
+from customer_health.contracts.streams import Stream
 from customer_health.sources.registry import KINDS
-from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 
 class NoOptions(BaseModel):
@@ -43,10 +44,9 @@ class ConnectionDetails:
 
 
 class Spool:
-    """CSV file of one batch: the loader's COPY input, plus what the loader needs to know about it.
+    """Writer of one batch's spool file (the format is ``contracts.spool``), plus what the loader needs to know about it.
 
-    Columns: ``_source, _batch_id`` and the stream's canonical columns, in that
-    order, with a header row. The loader numbers the lines as it lands them.
+    The loader numbers the lines as it lands them.
     Python extractors call :meth:`write`, which also keeps the largest cursor
     value; a database extractor may instead stream COPY output straight into
     :attr:`path` (see :attr:`header`) and set :attr:`rows`, :attr:`cursor` and
@@ -68,7 +68,7 @@ class Spool:
 
     @property
     def header(self) -> list[str]:
-        return [*SPOOL_META_COLUMNS, *self.stream.columns]
+        return spool_columns(self.stream)
 
     def write(self, row: dict, cursor: str | None = None) -> None:
         """One record in canonical column names; values become text, None stays null."""
@@ -77,8 +77,8 @@ class Spool:
             self._writer = csv.writer(self._file)
             self._writer.writerow(self.header)
         self.rows += 1
-        self.advance_cursor(_text(cursor))
-        self._writer.writerow([self.source, self.batch_id, *(_text(row.get(c)) for c in self.stream.columns)])
+        self.advance_cursor(spool_text(cursor))
+        self._writer.writerow([self.source, self.batch_id, *(spool_text(row.get(c)) for c in self.stream.columns)])
 
     def advance_cursor(self, value: str | None) -> None:
         """Keep the largest cursor value seen (text order, as the loader stores it); empty means none."""
@@ -93,13 +93,6 @@ class Spool:
         if self._file is not None:
             self._file.close()
             self._file = None
-
-
-def _text(value) -> str | None:
-    # csv writes None as an empty unquoted field, which COPY reads as NULL.
-    if value is None:
-        return None
-    return str(value)
 
 
 Record = tuple[dict, "str | None"]

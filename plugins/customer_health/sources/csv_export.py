@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from customer_health.contracts.streams import Stream
 from customer_health.paths import REPO_ROOT
 from customer_health.sources.base import Extractor, Record
-from customer_health.sources.streams import Stream
 
 
 class CsvOptions(BaseModel):

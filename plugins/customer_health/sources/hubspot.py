@@ -15,9 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customer_health.contracts.streams import Stream
 from customer_health.sources.base import Extractor, Record
 from customer_health.sources.hubspot_client import MODIFIED, HubSpotClient
-from customer_health.sources.streams import Stream
 
 
 class HubSpotOptions(BaseModel):

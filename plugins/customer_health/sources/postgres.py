@@ -12,9 +12,9 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from customer_health.contracts.streams import Stream
 from customer_health.paths import read_sql, sql_dir
 from customer_health.sources.base import Extractor, Spool
-from customer_health.sources.streams import Stream
 from customer_health.warehouse.db import connect
 
 

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customer_health.contracts.streams import Stream
 from customer_health.sources.base import Extractor, Record
 from customer_health.sources.http import ApiClient
-from customer_health.sources.streams import Stream
 
 Survey = Literal["nps", "csat", "cmi"]
 

@@ -37,9 +37,9 @@ from dataclasses import asdict, dataclass, field
 import psycopg
 from psycopg import sql
 
+from customer_health.contracts.spool import SPOOL_META_COLUMNS, SpooledBatch
+from customer_health.contracts.streams import Stream
 from customer_health.paths import read_sql
-from customer_health.sources.base import Spool
-from customer_health.sources.streams import SPOOL_META_COLUMNS, Stream
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def _key_match(stream: Stream, left: str, right: str) -> sql.Composable:
     )
 
 
-def load_batch(conn: psycopg.Connection, spool: Spool, *, keep_raw: bool = True, run_id: str | None = None,
+def load_batch(conn: psycopg.Connection, spool: SpooledBatch, *, keep_raw: bool = True, run_id: str | None = None,
                allow_bulk: bool = True) -> BatchResult:
     """Load one spool file as its batch; commits once, at the end. ``allow_bulk=False`` forces the careful path."""
     source, stream, batch_id = spool.source, spool.stream, spool.batch_id
@@ -164,7 +164,7 @@ def load_batch(conn: psycopg.Connection, spool: Spool, *, keep_raw: bool = True,
     return result
 
 
-def _land(conn: psycopg.Connection, spool: Spool, where: sql.Composable | None = None) -> sql.Identifier:
+def _land(conn: psycopg.Connection, spool: SpooledBatch, where: sql.Composable | None = None) -> sql.Identifier:
     """COPY the spool into the temporary table ``_landing``, numbering lines as they come (1 = first data row).
 
     ``where`` keeps only the rows it matches; the line numbers still count every row.
@@ -181,7 +181,7 @@ def _land(conn: psycopg.Connection, spool: Spool, where: sql.Composable | None =
     return landing
 
 
-def _copy_spool(conn: psycopg.Connection, spool: Spool, table: sql.Composable, *,
+def _copy_spool(conn: psycopg.Connection, spool: SpooledBatch, table: sql.Composable, *,
                 options: sql.Composable | None = None, where: sql.Composable | None = None) -> int:
     """Stream the spool file into ``table`` with COPY; returns the rows it read."""
     statement = sql.SQL("COPY {table} ({columns}) FROM STDIN (FORMAT csv, HEADER true{options}){where}").format(
@@ -211,7 +211,7 @@ class _NotForBulk(Exception):
     """The batch breaks a rule the bulk path cannot apply by itself; the careful path takes it."""
 
 
-def _why_not_bulk(conn: psycopg.Connection, spool: Spool, keep_raw: bool) -> str | None:
+def _why_not_bulk(conn: psycopg.Connection, spool: SpooledBatch, keep_raw: bool) -> str | None:
     """Why the batch must take the careful path, or None when the bulk path may try it."""
     stream = spool.stream
     if not stream.bulk_load:
@@ -250,7 +250,7 @@ def _column_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
     ).fetchall())
 
 
-def _load_in_bulk(conn: psycopg.Connection, spool: Spool, steps: dict[str, float]) -> tuple[int, int] | None:
+def _load_in_bulk(conn: psycopg.Connection, spool: SpooledBatch, steps: dict[str, float]) -> tuple[int, int] | None:
     """Try the bulk path; returns (rows received, rows quarantined), or None after rolling it back.
 
     ``steps`` receives the seconds each step took.
@@ -319,7 +319,7 @@ def _drop_indexes(conn: psycopg.Connection, table: str) -> list[sql.Composable]:
     return rebuild
 
 
-def _quarantine_rows_without_account(conn: psycopg.Connection, spool: Spool) -> int:
+def _quarantine_rows_without_account(conn: psycopg.Connection, spool: SpooledBatch) -> int:
     """Move the batch's rows whose account is missing or unknown to quarantine, as the careful path would.
 
     Such rows are common (a product's trial workspaces are not CRM accounts) and
