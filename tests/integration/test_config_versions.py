@@ -13,7 +13,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from customer_health.playbooks.pipeline import create_tasks, register_playbooks
-from customer_health.scoring.pipeline import register_configs, scoring_version
+from customer_health.contracts.versions import scoring_version
+from customer_health.scoring.pipeline import register_configs
 from demo.localenv import REPO_ROOT
 from tests.helpers import accounts, load_rows
 

@@ -96,7 +96,7 @@ def read_config(path: Path, model: type[M]) -> tuple[M, str, str]:
     if not path.is_file():
         raise ConfigError(path, ["file not found"])
     raw = path.read_bytes()
-    digest = hashlib.sha256(path.name.encode() + raw).hexdigest()[:12]
+    digest = content_version([(path.name, raw)])
     text = raw.decode("utf-8")
     return load_yaml_text(text, model, path), digest, text
 

@@ -17,3 +17,8 @@ def content_version(files: Iterable[tuple[str, bytes]]) -> str:
         digest.update(name.encode())
         digest.update(content)
     return digest.hexdigest()[:12]
+
+
+def scoring_version(scorecards: str, kpis: str) -> str:
+    """The version stamped on scores: both files that decide a score (scorecards.yml, kpis.yml), by their versions."""
+    return hashlib.sha256(f"kpis={kpis}\nscorecards={scorecards}".encode()).hexdigest()[:12]

@@ -25,12 +25,12 @@ import psycopg
 from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.config.scorecards import load_scorecards
+from customer_health.contracts.versions import scoring_version
 from customer_health.evaluation import statistics as st
 from customer_health.evaluation.evaluate import Evaluation, evaluate, frame, live_version
 from customer_health.evaluation.pipeline import fill_reference_scores
 from customer_health.paths import read_sql
 from customer_health.scoring.engine import register_version
-from customer_health.scoring.pipeline import scoring_version
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ finds which versions to read.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -26,6 +25,7 @@ from customer_health.config.cmi import CmiFile, cmi_path
 from customer_health.config.kpis import KpisFile, kpis_path
 from customer_health.config.loader import load_yaml_text, read_config
 from customer_health.config.scorecards import ScorecardsFile, scorecards_path
+from customer_health.contracts.versions import scoring_version
 from customer_health.scoring.engine import DayScores, register_version, score_day
 from customer_health.scoring.maturity import assign_quadrants, score_cmi
 from customer_health.warehouse import config_versions
@@ -46,11 +46,6 @@ class ScoringVersions:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
-
-
-def scoring_version(scorecards: str, kpis: str) -> str:
-    """The version of the score logic: both files that decide a score, by their versions."""
-    return hashlib.sha256(f"kpis={kpis}\nscorecards={scorecards}".encode()).hexdigest()[:12]
 
 
 def register_configs(warehouse_url: str | None = None) -> ScoringVersions:
