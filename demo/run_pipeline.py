@@ -110,7 +110,8 @@ def summarise_loads(conn, since) -> None:
 
 def summarise_scores(conn) -> None:
     day, version = conn.execute(
-        "SELECT day, config_version FROM marts.health_scores ORDER BY day DESC, computed_at DESC LIMIT 1"
+        """SELECT h.day, h.config_version FROM marts.health_scores h JOIN meta.scorecard_versions v USING (config_version)
+           WHERE v.role = 'live' ORDER BY h.day DESC, h.computed_at DESC LIMIT 1"""
     ).fetchone()
     step(f"Health scores on {day} (scorecards version {version})")
     bands = ("green", "yellow", "red", "insufficient_data")
@@ -129,7 +130,7 @@ def summarise_scores(conn) -> None:
                    FROM (SELECT * FROM marts.health_score_changes c
                          WHERE c.account_id = h.account_id AND c.day = h.day AND c.config_version = h.config_version
                            AND c.horizon_days = 7 ORDER BY abs(c.contribution_change) DESC LIMIT 3) c)
-           FROM marts.health_scores h JOIN staging.crm_accounts a USING (account_id)
+           FROM marts.health_scores h JOIN marts.accounts_current a USING (account_id)
            WHERE h.day = %s AND h.config_version = %s AND h.change_7d IS NOT NULL
            ORDER BY abs(h.change_7d) DESC LIMIT 5""",
         [day, version],
@@ -149,7 +150,7 @@ def summarise_tasks(conn, day, created_in_runs: list[int]) -> None:
     current = None
     for csm, play, account, title, reason in conn.execute(
         """SELECT coalesce(t.owner_email, 'queue: ' || t.queue), t.play, a.name, t.title, t.reason
-           FROM marts.csm_tasks t JOIN staging.crm_accounts a USING (account_id)
+           FROM marts.csm_tasks t JOIN marts.accounts_current a USING (account_id)
            WHERE t.day = %s AND t.status = 'open' ORDER BY 1, t.priority, t.play, a.name""",
         [day],
     ):
