@@ -153,6 +153,8 @@ def cmd_evaluate(args) -> int:
         print(f"\n{result.horizon_days} days (run {result.run_id}): {result.verdict}")
         for d in result.diagnostics:
             print(f"  - {d.kind} ({d.scope}): {d.detail}")
+        for effect in result.play_effects:
+            print(f"  play {effect.play}: {effect.verdict}")
     if args.report:
         print(f"\nreport: {args.report}")
     return 0

@@ -285,3 +285,34 @@ def test_accounts_with_insufficient_data_in_the_window_do_not_break_score_drop(w
     health(warehouse, "fine", None, "insufficient_data", day=DAY - timedelta(days=2))
     run = run_playbooks(warehouse, DAY, playbooks, version, HV, cmi_version)
     assert run.created["drop"] == 1
+
+
+def test_holdout_is_deterministic_per_play_and_account_and_near_its_share():
+    from customer_health.playbooks.engine import in_holdout
+
+    accounts_ = [f"A{i}" for i in range(20000)]
+    held = [a for a in accounts_ if in_holdout("keep_them", a, 0.1)]
+    assert 0.09 < len(held) / len(accounts_) < 0.11
+    assert held == [a for a in accounts_ if in_holdout("keep_them", a, 0.1)]  # the same on every run
+    assert held != [a for a in accounts_ if in_holdout("drop", a, 0.1)]  # plays draw independently
+    assert not any(in_holdout("keep_them", a, 0.0) for a in accounts_[:1000])
+
+
+def test_held_out_tasks_are_recorded_but_never_delivered(warehouse, world, tmp_path):
+    from customer_health.paths import read_sql
+    from customer_health.playbooks.engine import in_holdout
+
+    _, _, cmi_version = world
+    path = tmp_path / "holdout.yml"
+    path.write_text(PLAYBOOKS.replace("auto_close: true}", "auto_close: true, holdout: 0.5}"), encoding="utf-8")
+    playbooks, version = load_playbooks(path)
+    run_playbooks(warehouse, DAY, playbooks, version, HV, cmi_version)
+    rows = warehouse.execute("SELECT task_id, play, account_id, held_out, channels FROM marts.csm_tasks").fetchall()
+    assert len(rows) == 8  # the same tasks fire: held out is not skipped, it is the control group
+    for task_id, play, account, held_out, channels in rows:
+        assert held_out == in_holdout(play, account, 0.5)
+        assert (channels == []) == held_out
+    held_ids = {r[0] for r in rows if r[3]}
+    assert held_ids and held_ids != {r[0] for r in rows}
+    pending = {r[0] for r in warehouse.execute(read_sql("delivery/crm_pending_tasks.sql"), {"limit": None})}
+    assert pending and not held_ids & pending  # the CRM push (and every digest: no channel) skips them

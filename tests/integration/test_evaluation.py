@@ -278,3 +278,43 @@ def test_the_evaluate_scores_dag_writes_the_runs_and_the_report(warehouse, airfl
     horizons = [r[0] for r in warehouse.execute("SELECT horizon_days FROM marts.evaluation_runs ORDER BY 1")]
     assert horizons == [30, 60, 90]
     assert "Does the health score foresee churn?" in (tmp_path / "evaluation.html").read_text(encoding="utf-8")
+
+
+def _task(conn, play, account, day, held_out):
+    conn.execute(
+        """INSERT INTO marts.csm_tasks (play, account_id, dedup_key, day, playbooks_version, status, priority, title,
+                                        body, reason, due_date, channels, five_w1h, held_out)
+           VALUES (%s, %s, %s, %s, 'p1', 'completed', 'high', 't', 'b', 'r', %s, %s, '{}', %s)""",
+        [play, account, f"{play}/{account}/{day}", day, day, [] if held_out else ["crm"], held_out],
+    )
+
+
+def test_a_play_is_judged_against_its_held_out_accounts(warehouse):
+    """Accounts a play reached churned less than its held-out ones: the effect is found, with its interval;
+    a play with a handful of held-out tasks is "too few to tell"."""
+    rng = np.random.default_rng(5)
+    warehouse.execute("INSERT INTO meta.scorecard_versions (config_version, source_yaml, rollup_method) "
+                      "VALUES (%s, '', 'mean')", [VERSION])
+    warehouse.execute("""INSERT INTO intermediate.account_day_activity
+                         (day, account_id, events, logins, session_ms, core_actions, active_users, feature_bits)
+                         VALUES (%s, 'A0', 1, 1, 0, 0, 1, 0)""", [FIRST_DAY])
+    warehouse.execute("INSERT INTO marts.account_daily_kpis (account_id, day) VALUES ('A0', %s)", [LAST_DAY])
+    task_day = date(2026, 3, 1)
+    for i in range(600):
+        account, held = f"T{i}", i % 3 == 0
+        churns = rng.random() < (0.4 if held else 0.1)
+        end = task_day + timedelta(days=10) if churns else date(2027, 1, 1)
+        _contract(warehouse, f"c{i}", account, end - timedelta(days=365), end, 1000)
+        _task(warehouse, "rescue", account, task_day, held)
+        if i < 40:
+            _task(warehouse, "tiny", account, task_day, i < 3)
+    (result,) = evaluate(warehouse, SETTINGS, version=VERSION)
+    effects = {e.play: e for e in result.play_effects}
+    rescue = effects["rescue"]
+    assert (rescue.treated, rescue.held_out) == (400, 200)
+    assert rescue.churn_difference_high < 0, rescue.verdict
+    assert rescue.verdict.startswith("Churn is lower where the play ran"), rescue.verdict
+    assert effects["tiny"].verdict.startswith("Too few to tell")
+    stored = warehouse.execute("SELECT play, verdict FROM marts.evaluation_play_effects WHERE run_id = %s ORDER BY play",
+                               [result.run_id]).fetchall()
+    assert [p for p, _ in stored] == ["rescue", "tiny"]

@@ -120,6 +120,8 @@ class Play(Strict):
     task: TaskTemplate
     cooldown_days: int | None = Field(None, ge=0)
     auto_close: bool | None = None
+    holdout: float | None = Field(None, ge=0, lt=1)
+    """Share of the accounts the play fires for whose task is recorded but not delivered: its control group."""
 
     @model_validator(mode="after")
     def _segment_fields(self):
@@ -132,6 +134,8 @@ class Defaults(Strict):
     channels: list[Channel] = ["crm", "slack"]
     cooldown_days: int = Field(14, ge=0)
     auto_close: bool = True
+    holdout: float = Field(0.0, ge=0, lt=1)
+    """Default control-group share of every play (0: every task is delivered; nothing can be measured)."""
 
 
 

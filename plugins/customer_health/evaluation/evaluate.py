@@ -74,6 +74,25 @@ class Diagnostic:
 
 
 @dataclass
+class PlayEffect:
+    play: str
+    after_days: int
+    treated: int
+    held_out: int
+    treated_churn_rate: float | None
+    held_out_churn_rate: float | None
+    churn_difference: float | None
+    churn_difference_low: float | None
+    churn_difference_high: float | None
+    treated_score_change: float | None
+    held_out_score_change: float | None
+    score_difference: float | None
+    score_difference_low: float | None
+    score_difference_high: float | None
+    verdict: str
+
+
+@dataclass
 class Evaluation:
     config_version: str
     horizon_days: int
@@ -86,6 +105,7 @@ class Evaluation:
     metrics: list[Metric] = field(default_factory=list)
     bins: list[Bin] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    play_effects: list[PlayEffect] = field(default_factory=list)
     run_id: int | None = None
 
     def metric(self, subject_kind: str, subject: str, metric: str = "roc_auc", scope: str = "all") -> Metric | None:
@@ -166,6 +186,10 @@ def evaluate(
     for horizon in horizons or settings.horizons_days:
         refs = reference_dates(first_day, as_of, horizon, settings, window)
         result = _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, unused_events, as_of)
+        tasks = frame(conn, "evaluation/play_outcomes.sql",
+                      {"after_days": horizon, "as_of": as_of, "config_version": version})
+        result.play_effects = [_play_effect(play, rows, horizon, settings)
+                               for play, rows in sorted(tasks.groupby("play"))]
         if write:
             _write(conn, settings, result)
         results.append(result)
@@ -379,6 +403,54 @@ def _unused_kpi_diagnostics(kpi_metrics: list[Metric], scorecard_kpis: set[str],
     return out
 
 
+MIN_GROUP = 20  # fewer tasks than this on either side: "too few to tell"
+
+
+def _play_effect(play: str, rows: pd.DataFrame, after_days: int, settings: EvaluationFile) -> PlayEffect:
+    """Treated against held-out accounts of one play: churn and score change ``after_days`` later, with
+    95 % bootstrap intervals of the differences over accounts (resampled within each group)."""
+    rows = rows.assign(churned=rows["churned"].astype(bool))
+    treated, held = rows[~rows["held_out"]], rows[rows["held_out"]]
+
+    def rate(frame_):
+        return float(frame_["churned"].mean()) if len(frame_) else None
+
+    def change(frame_):
+        values = frame_["score_change"].dropna()
+        return float(values.mean()) if len(values) else None
+
+    effect = PlayEffect(play, after_days, len(treated), len(held), rate(treated), rate(held), None, None, None,
+                        change(treated), change(held), None, None, None, "")
+    if min(len(treated), len(held)) < MIN_GROUP:
+        effect.verdict = (f"Too few to tell: {len(treated)} treated and {len(held)} held-out tasks old enough to judge "
+                          f"(at least {MIN_GROUP} of each are needed).")
+        return effect
+    effect.churn_difference = effect.treated_churn_rate - effect.held_out_churn_rate
+    if effect.treated_score_change is not None and effect.held_out_score_change is not None:
+        effect.score_difference = effect.treated_score_change - effect.held_out_score_change
+    churn_draws, score_draws = [], []
+    samples = min(settings.bootstrap_samples, 300)
+    for t, h in zip(st.resampled(treated, samples, settings.seed + 2), st.resampled(held, samples, settings.seed + 3)):
+        churn_draws.append(rate(t) - rate(h))
+        ct, ch = change(t), change(h)
+        score_draws.append(None if ct is None or ch is None else ct - ch)
+    effect.churn_difference_low, effect.churn_difference_high = st.interval(churn_draws)
+    effect.score_difference_low, effect.score_difference_high = st.interval(score_draws)
+    low, high = effect.churn_difference_low, effect.churn_difference_high
+    figures = (f"churn within {after_days} days {effect.treated_churn_rate:.1%} treated vs {effect.held_out_churn_rate:.1%} "
+               f"held out ({len(treated)} vs {len(held)} tasks)")
+    if low is None or low <= 0 <= high:
+        effect.verdict = f"No significant effect on churn: {figures}, difference {effect.churn_difference:+.1%} (95 % CI {_pp(low)} to {_pp(high)})."
+    else:
+        word = "lower" if high < 0 else "higher"
+        effect.verdict = f"Churn is {word} where the play ran: {figures}, difference {effect.churn_difference:+.1%} (95 % CI {_pp(low)} to {_pp(high)})."
+    return effect
+
+
+def _pp(value) -> str:
+    return "n/a" if value is None else f"{value:+.1%}"
+
+
 def _verdict(result: Evaluation, min_churned: int) -> str:
     auc = result.score_auc
     cohort = (f"{result.rows:,} account-days of {result.accounts:,} accounts on {len(result.reference_dates)} "
@@ -430,3 +502,5 @@ def _write(conn: psycopg.Connection, settings: EvaluationFile, result: Evaluatio
         cur.executemany(read_sql("evaluation/insert_bin.sql"), [{"run_id": run_id, **vars(b)} for b in result.bins])
         cur.executemany(read_sql("evaluation/insert_diagnostic.sql"),
                         [{"run_id": run_id, **vars(d)} for d in result.diagnostics])
+        cur.executemany(read_sql("evaluation/insert_play_effect.sql"),
+                        [{"run_id": run_id, **vars(e)} for e in result.play_effects])

@@ -85,6 +85,10 @@ def _section(result: Evaluation) -> str:
             parts.append(f"<tr><td>{e(m.subject)}</td><td>{_n(est.value, 3)}</td><td>{ci}</td><td>{est.rows}</td>"
                          f"<td>{est.positives}</td><td>{e(m.signal)}</td></tr>")
         parts.append("</table>")
+    if result.play_effects:
+        parts.append(f"<h3>What each play did (treated against its held-out accounts, {result.horizon_days} days on)</h3><ul>")
+        parts.extend(f"<li><b>{e(p.play)}</b>: {e(p.verdict)}</li>" for p in result.play_effects)
+        parts.append("</ul>")
     if result.diagnostics:
         parts.append("<h3>What to act on</h3><ul>")
         parts.extend(f"<li><b>{e(d.kind.replace('_', ' '))}</b> ({e(d.scope)}): {e(d.detail)}</li>"

@@ -12,6 +12,7 @@ Who an account is and who owns it come from ``marts.accounts`` as of the day
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -136,9 +137,11 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
     blocked = {r["account_id"] for r in fetch_rows(
         conn, "playbooks/cooldown_blocked.sql", {"play": play.name, "day": day, "cooldown_days": cooldown})}
     created = 0
+    holdout = play.holdout if play.holdout is not None else config.defaults.holdout
     for account_id, reason in sorted(firing.items()):
         if account_id in blocked or account_id not in contexts:
             continue
+        held_out = in_holdout(play.name, account_id, holdout)
         context = {**contexts[account_id], "reason": reason,
                    "due_date": (day + timedelta(days=play.task.due_in_days)).isoformat()}
         owner = context["account"]
@@ -151,14 +154,24 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
                 "reason": reason, "owner_id": owner["csm_id"], "owner_email": owner["csm_email"],
                 "queue": None if owner["csm_email"] else config.defaults.fallback_queue,
                 "due": day + timedelta(days=play.task.due_in_days),
-                "channels": list(play.task.channels or config.defaults.channels),
+                "channels": [] if held_out else list(play.task.channels or config.defaults.channels),
+                "held_out": held_out,
                 "five": json.dumps({k: _render(play, getattr(play.task, k), context) for k in FIVE_W1H}, ensure_ascii=False),
             },
         )
         if rows:
-            _record(conn, rows[0]["task_id"], "created", {"reason": reason})
+            _record(conn, rows[0]["task_id"], "created", {"reason": reason, "held_out": held_out})
             created += 1
     return created
+
+
+def in_holdout(play: str, account_id: str, share: float) -> bool:
+    """Is this account in the play's control group? A hash of play and account, so the same account stays
+    in (or out of) a play's holdout on every run and every machine, and plays draw independently."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"{play}/{account_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
 def _auto_close(conn, play: Play, firing: dict[str, str], evaluated: list[str]) -> int:
