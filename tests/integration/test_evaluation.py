@@ -318,3 +318,17 @@ def test_a_play_is_judged_against_its_held_out_accounts(warehouse):
     stored = warehouse.execute("SELECT play, verdict FROM marts.evaluation_play_effects WHERE run_id = %s ORDER BY play",
                                [result.run_id]).fetchall()
     assert [p for p, _ in stored] == ["rescue", "tiny"]
+
+
+def test_a_recorded_churn_event_is_an_outcome_like_a_contract_end(warehouse, warehouse_url):
+    from tests.helpers import accounts, load_rows
+
+    load_rows(warehouse_url, "crm_accounts", accounts("evented", "other"))
+    result = load_rows(warehouse_url, "churn_events", [
+        {"account_id": "evented", "churned_at": "2026-04-15", "reason": "moved to a competitor"},
+        {"account_id": "other", "churned_at": "2026-02-30", "reason": ""},  # no such day: quarantined
+    ])
+    assert (result.rows_inserted, result.rows_quarantined) == (1, 1)
+    build_outcomes(warehouse, SETTINGS, as_of=LAST_DAY)
+    rows = warehouse.execute("SELECT account_id, outcome, outcome_date, evidence FROM marts.account_outcomes").fetchall()
+    assert rows == [("evented", "churned", date(2026, 4, 15), "churn recorded by test on 2026-04-15: moved to a competitor")]

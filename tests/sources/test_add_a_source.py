@@ -111,7 +111,7 @@ def run_jsonl_source(include_copy, tmp_path, warehouse, warehouse_url):
 @pytest.mark.parametrize(
     ("typo", "expected"),
     [
-        (("crm_contracts:", "crm_contract:"), "sources.subsidiary_crm.streams: Value error, unknown stream 'crm_contract'; allowed: crm_accounts"),
+        (("crm_contracts:", "crm_contract:"), "sources.subsidiary_crm.streams: Value error, unknown stream 'crm_contract'; allowed: churn_events, crm_accounts"),
         (("kind: csv", "kind: cvs"), "sources.subsidiary_crm.kind: unknown kind 'cvs'; allowed: csv, hubspot, postgres, typeform"),
         (("folder:", "fodler:"), "sources.subsidiary_crm.options.fodler: unknown key (a typo?)"),
         (("{glob: \"accounts_*.csv\", min_rows: 1}", "{glob: \"accounts_*.csv\", min_rows: many}"),

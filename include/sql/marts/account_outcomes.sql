@@ -5,7 +5,9 @@
 -- contraction by the change of ARR; without one, and with no other contract
 -- still running the day after, the account churned on end_date, which is
 -- known only once the grace days have passed (known_on) by as_of (the last
--- day the CRM data describes). Parameters: grace_days, expansion_min_change, as_of.
+-- day the CRM data describes). A team that records churn directly (stream
+-- churn_events: a CSV, a CRM object) adds its churns too, known the day after.
+-- Parameters: grace_days, expansion_min_change, as_of.
 
 DELETE FROM marts.account_outcomes;
 
@@ -63,5 +65,15 @@ SELECT DISTINCT ON (c.account_id, c.end_date, c.outcome)
 FROM classified AS c
 WHERE c.outcome IS NOT NULL
 ORDER BY c.account_id, c.end_date, c.outcome, c.contract_id;
+
+INSERT INTO marts.account_outcomes
+    (account_id, outcome, outcome_date, known_on, arr_before, arr_after, contract_id, evidence)
+SELECT e.account_id, 'churned', e.churned_at, e.churned_at + 1, NULL, NULL, NULL,
+       format('churn recorded by %%s on %%s%%s', e._source, e.churned_at,
+              coalesce(': ' || e.reason, ''))
+FROM staging.churn_events AS e
+WHERE e.churned_at <= %(as_of)s::date
+ORDER BY e.account_id, e.churned_at
+ON CONFLICT (account_id, outcome_date, outcome) DO NOTHING;
 
 ANALYZE marts.account_outcomes;

@@ -158,6 +158,16 @@ STREAMS: dict[str, Stream] = {
             description="CSM judgement, kept as its own signal",
         ),
         Stream(
+            "churn_events",
+            (
+                Column("account_id", "text"),
+                Column("churned_at", "date", "last day of service"),
+                Column("reason", "text"),
+            ),
+            key=("account_id", "churned_at"),
+            description="churns as the team records them (any kind: a CSV, a CRM object); joins contract ends in marts.account_outcomes",
+        ),
+        Stream(
             "survey_responses",
             (
                 Column("response_id", "text"),
