@@ -23,8 +23,10 @@ import sys
 import psycopg
 
 from customer_health.config import ConfigError
+from customer_health.scoring.dry_run import NothingToCompare
 from customer_health.warehouse.db import WarehouseUnavailable, connect, describe, ensure_database, warehouse_url
 from customer_health.warehouse.migrate import migrate
+from customer_health.warehouse.sqlfiles import fetch_sql_file
 
 
 def cmd_migrate(_args) -> int:
@@ -129,14 +131,9 @@ def cmd_ingest(args) -> int:
 
 def cmd_quarantine(args) -> int:
     with connect() as conn:
-        rows = conn.execute(
-            """SELECT source, stream, reason, count(*) AS n, min(record_key) AS example
-               FROM meta.quarantine WHERE released_in_batch IS NULL AND (%(source)s::text IS NULL OR source = %(source)s)
-               GROUP BY 1, 2, 3 ORDER BY 1, 2, n DESC""",
-            {"source": args.source},
-        ).fetchall()
-    for source, stream, reason, n, example in rows:
-        print(f"{source}.{stream}: {n} x {reason} (e.g. {example})")
+        rows = fetch_sql_file(conn, "cli/quarantine_summary.sql", {"source": args.source})
+    for r in rows:
+        print(f"{r['source']}.{r['stream']}: {r['quarantined']} x {r['reason']} (e.g. {r['example']})")
     if not rows:
         print("quarantine is empty")
     return 0
@@ -240,6 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ConfigError, WarehouseUnavailable, LookupError) as exc:
+    except (ConfigError, WarehouseUnavailable, LookupError, NothingToCompare) as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -45,8 +45,7 @@ from datetime import date, timedelta, timezone
 import psycopg
 
 from customer_health.config.kpis import KpisFile, load_kpis
-from customer_health.paths import read_sql
-from customer_health.warehouse.sqlfiles import run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ def rebuild_kpis(conn: psycopg.Connection, start: date, end: date, config: KpisF
     started = time.perf_counter()
     with conn.transaction():
         _prepare(conn)
-        (first_event_at,) = conn.execute("SELECT min(occurred_at) FROM staging.usage_events").fetchone()
+        first_event_at = fetch_one_sql_file(conn, "kpis/first_event_at.sql")["first_event_at"]
         # The windows of `start` need the 59 days before it, and milestones / last
         # login need all history: every day with events up to `end` is rolled up.
         first_day = start - timedelta(days=WINDOW_LOOKBACK_DAYS)
@@ -103,6 +102,7 @@ def _prepare(conn: psycopg.Connection) -> None:
     # memory for the groupings; JIT compiles longer than these queries run. The
     # planner cannot estimate the grid's windowed rows and would sort them by
     # text keys for merge joins; every join here is best done by hashing.
+    # Allowlisted bookkeeping, one line each.
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_LOCK])
     conn.execute("SET LOCAL work_mem = '256MB'")
     conn.execute("SET LOCAL jit = off")
@@ -110,8 +110,7 @@ def _prepare(conn: psycopg.Connection) -> None:
 
 
 def _first_day_missing_rollups(conn: psycopg.Connection, day: date) -> date | None:
-    (missing,) = conn.execute(read_sql("intermediate/missing_rollup_days.sql"), {"day": day}).fetchone()
-    return missing
+    return fetch_one_sql_file(conn, "intermediate/missing_rollup_days.sql", {"day": day})["first_missing_day"]
 
 
 def _register_event_names(conn: psycopg.Connection, first_day: date, last_day: date) -> None:
@@ -119,7 +118,7 @@ def _register_event_names(conn: psycopg.Connection, first_day: date, last_day: d
         with conn.transaction():
             run_sql_file(conn, "intermediate/event_names.sql", {"first_day": first_day, "last_day": last_day})
     except psycopg.errors.CheckViolation:
-        (known,) = conn.execute("SELECT count(*) FROM intermediate.event_names").fetchone()
+        known = fetch_one_sql_file(conn, "kpis/registered_event_names.sql")["registered"]
         raise KpiBuildError(
             f"more than 63 distinct event names (the feature bits hold 63; {known} are registered). "
             "Map noisy event names to fewer in the product extract, or widen feature_bits in a migration."
@@ -127,7 +126,7 @@ def _register_event_names(conn: psycopg.Connection, first_day: date, last_day: d
 
 
 def _params(conn: psycopg.Connection, config: KpisFile) -> dict:
-    bits = dict(conn.execute("SELECT event_name, bit FROM intermediate.event_names").fetchall())
+    bits = {r["event_name"]: r["bit"] for r in fetch_sql_file(conn, "kpis/event_name_bits.sql")}
     login_bits = (1 << bits[config.login_event]) if config.login_event in bits else 0
     milestone_bits = 0
     for name in config.milestones:
@@ -143,7 +142,4 @@ def _params(conn: psycopg.Connection, config: KpisFile) -> dict:
 
 def _write_kpis(conn: psycopg.Connection, params: dict) -> int:
     run_sql_file(conn, "marts/account_daily_kpis.sql", params)
-    (rows,) = conn.execute(
-        "SELECT count(*) FROM marts.account_daily_kpis WHERE day BETWEEN %(start)s AND %(end)s", params
-    ).fetchone()
-    return rows
+    return fetch_one_sql_file(conn, "kpis/kpi_row_count.sql", params)["kpi_rows"]

@@ -19,7 +19,7 @@ rolled_up_days AS (
     FROM intermediate.account_day_activity AS a
     WHERE a.day < %(day)s::date
 )
-SELECT min(e.day)
+SELECT min(e.day) AS first_missing_day
 FROM event_days AS e
 WHERE e.day < %(day)s::date
   AND NOT EXISTS (SELECT 1 FROM rolled_up_days AS r WHERE r.day = e.day)

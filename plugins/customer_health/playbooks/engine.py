@@ -24,7 +24,7 @@ from jinja2 import TemplateError
 from customer_health.config.playbooks import TEMPLATES, Play, PlaybooksFile
 from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.playbooks.conditions import AccountFacts, evaluate, segment_matches, streams_read
-from customer_health.warehouse.sqlfiles import fetch_rows, run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def run_playbooks(
     run = PlaybookRun(day)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.playbooks'))")
-        stale = {r["stream"] for r in fetch_rows(conn, "playbooks/stale_streams.sql", {"day": day})}
+        stale = {r["stream"] for r in fetch_sql_file(conn, "playbooks/stale_streams.sql", {"day": day})}
         accounts = _facts(conn, day, config, health_version, cmi_version)
         contexts = _contexts(conn, day, health_version, accounts)
         for play in config.plays:
@@ -70,11 +70,11 @@ def run_playbooks(
 
 def _facts(conn, day: date, config: PlaybooksFile, health_version: str, cmi_version: str) -> dict[str, AccountFacts]:
     params = {"day": day, "health_version": health_version, "cmi_version": cmi_version}
-    rows = fetch_rows(conn, "playbooks/facts.sql", params)
+    rows = fetch_sql_file(conn, "playbooks/facts.sql", params)
     windows = {p.when.score_drop.within_days for p in config.plays if p.when.score_drop}
     best: dict[int, dict[str, float]] = {
         days: {r["account_id"]: float(r["best_score"])
-               for r in fetch_rows(conn, "playbooks/best_recent_scores.sql", {**params, "within_days": days})}
+               for r in fetch_sql_file(conn, "playbooks/best_recent_scores.sql", {**params, "within_days": days})}
         for days in windows
     }
     return {
@@ -95,7 +95,7 @@ def _float(value):
 def _contexts(conn, day: date, health_version: str, accounts: dict) -> dict[str, dict]:
     """Template variables per account: names, CSM, score explanation, maturity."""
     contexts = {}
-    for r in fetch_rows(conn, "playbooks/contexts.sql", {"day": day, "health_version": health_version}):
+    for r in fetch_sql_file(conn, "playbooks/contexts.sql", {"day": day, "health_version": health_version}):
         if r["account_id"] not in accounts:
             continue
         contexts[r["account_id"]] = {
@@ -134,7 +134,7 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
     if not firing:
         return 0
     cooldown = play.cooldown_days if play.cooldown_days is not None else config.defaults.cooldown_days
-    blocked = {r["account_id"] for r in fetch_rows(
+    blocked = {r["account_id"] for r in fetch_sql_file(
         conn, "playbooks/cooldown_blocked.sql", {"play": play.name, "day": day, "cooldown_days": cooldown})}
     created = 0
     holdout = play.holdout if play.holdout is not None else config.defaults.holdout
@@ -145,7 +145,7 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
         context = {**contexts[account_id], "reason": reason,
                    "due_date": (day + timedelta(days=play.task.due_in_days)).isoformat()}
         owner = context["account"]
-        rows = fetch_rows(
+        rows = fetch_sql_file(
             conn, "playbooks/insert_task.sql",
             {
                 "play": play.name, "account": account_id, "key": f"{play.name}/{account_id}", "day": day,
@@ -176,7 +176,7 @@ def in_holdout(play: str, account_id: str, share: float) -> bool:
 
 def _auto_close(conn, play: Play, firing: dict[str, str], evaluated: list[str]) -> int:
     """Close open tasks of accounts evaluated today whose condition no longer holds."""
-    closed = fetch_rows(conn, "playbooks/auto_close.sql", {
+    closed = fetch_sql_file(conn, "playbooks/auto_close.sql", {
         "reason": play.description or play.name, "play": play.name, "evaluated": evaluated, "firing": list(firing)})
     for row in closed:
         _record(conn, row["task_id"], "auto_closed", {})

@@ -13,6 +13,7 @@ import psycopg
 
 from customer_health.config.scorecards import load_scorecards, scorecards_path
 from customer_health.scoring.engine import register_version, score_day
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file
 
 
 @dataclass
@@ -40,7 +41,7 @@ class DryRun:
             f"Dry run for {self.day}: current {self.current_version} vs candidate {self.candidate_version}",
             f"{changed} of {self.accounts} accounts would change band" + (":" if changed else "."),
         ]
-        lines += [f"  {a} -> {b}: {n}" for (a, b), n in sorted(self.band_changes.items(), key=lambda kv: -kv[1])]
+        lines += [f"  {a} -> {b}: {n}" for (a, b), n in sorted(self.band_changes.items(), key=lambda kv: (-kv[1], kv[0]))]
         if self.movers:
             lines.append("Biggest movers:")
         for m in self.movers:
@@ -55,44 +56,42 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.1f}"
 
 
+class NothingToCompare(RuntimeError):
+    """The warehouse holds no KPI day to score; the message says what to run first."""
+
+
 def dry_run(conn: psycopg.Connection, candidate: Path, day: date | None = None, top: int = 10) -> DryRun:
     current, current_version = load_scorecards()
     proposed, candidate_version = load_scorecards(candidate)
     with conn.transaction(force_rollback=True):
         if day is None:
-            (day,) = conn.execute("SELECT max(day) FROM marts.account_daily_kpis").fetchone()
+            day = fetch_one_sql_file(conn, "scoring/dry_run/latest_kpi_day.sql")["day"]
             if day is None:
-                raise RuntimeError("marts.account_daily_kpis is empty: run build_health_scores first")
+                raise NothingToCompare("marts.account_daily_kpis is empty: run build_health_scores first")
         register_version(conn, current, current_version, scorecards_path().read_text(encoding="utf-8"))
         register_version(conn, proposed, candidate_version, candidate.read_text(encoding="utf-8"))
         score_day(conn, day, current, current_version)
         score_day(conn, day, proposed, candidate_version)
         params = {"day": day, "cur": current_version, "cand": candidate_version}
-        pairs = conn.execute(
-            """SELECT c.account_id, c.score, n.score, c.band, n.band
-               FROM marts.health_scores c JOIN marts.health_scores n USING (account_id, day)
-               WHERE c.day = %(day)s AND c.config_version = %(cur)s AND n.config_version = %(cand)s""",
-            params,
-        ).fetchall()
+        pairs = fetch_sql_file(conn, "scoring/dry_run/score_pairs.sql", params)
         band_changes: dict[tuple[str, str], int] = {}
-        for _, _, _, before, after in pairs:
-            if before != after:
-                band_changes[(before, after)] = band_changes.get((before, after), 0) + 1
+        for p in pairs:
+            if p["band_before"] != p["band_after"]:
+                key = (p["band_before"], p["band_after"])
+                band_changes[key] = band_changes.get(key, 0) + 1
         ranked = sorted(
-            (p for p in pairs if p[1] is not None and p[2] is not None), key=lambda p: -abs(p[2] - p[1])
+            (p for p in pairs if p["score_before"] is not None and p["score_after"] is not None),
+            key=lambda p: (-abs(p["score_after"] - p["score_before"]), p["account_id"]),
         )[:top]
-        movers = []
-        for account_id, before, after, band_before, band_after in ranked:
-            reasons = conn.execute(
-                """SELECT coalesce(n.measure, c.measure), coalesce(n.contribution, 0) - coalesce(c.contribution, 0) AS delta
-                   FROM (SELECT * FROM marts.health_score_components WHERE account_id = %(a)s AND day = %(day)s AND config_version = %(cur)s) c
-                   FULL JOIN (SELECT * FROM marts.health_score_components WHERE account_id = %(a)s AND day = %(day)s AND config_version = %(cand)s) n
-                     USING (measure)
-                   ORDER BY abs(coalesce(n.contribution, 0) - coalesce(c.contribution, 0)) DESC LIMIT 3""",
-                {**params, "a": account_id},
-            ).fetchall()
-            movers.append(
-                Mover(account_id, float(before), float(after), band_before, band_after,
-                      [f"{m} {d:+.1f}" for m, d in reasons if abs(d) >= 0.05])
-            )
+        deltas = fetch_sql_file(conn, "scoring/dry_run/measure_deltas.sql",
+                                {**params, "accounts": [p["account_id"] for p in ranked]})
+        reasons: dict[str, list[str]] = {}
+        for d in deltas:
+            if abs(d["delta"]) >= 0.05:
+                reasons.setdefault(d["account_id"], []).append(f"{d['measure']} {d['delta']:+.1f}")
+        movers = [
+            Mover(p["account_id"], float(p["score_before"]), float(p["score_after"]), p["band_before"],
+                  p["band_after"], reasons.get(p["account_id"], []))
+            for p in ranked
+        ]
     return DryRun(day, current_version, candidate_version, len(pairs), band_changes, movers)

@@ -17,16 +17,9 @@ import psycopg
 from customer_health.config.scorecards import ScorecardsFile
 from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 from customer_health.scoring.quality_gate import StreamQuality, run_quality_gate
-from customer_health.warehouse.sqlfiles import run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
 log = logging.getLogger(__name__)
-
-DAY_TABLES = (
-    "marts.health_score_changes",
-    "marts.parent_health_scores",
-    "marts.health_score_components",
-    "marts.health_scores",
-)
 
 
 @dataclass
@@ -41,36 +34,36 @@ class DayScores:
 
 def register_version(conn: psycopg.Connection, config: ScorecardsFile, version: str, source_yaml: str) -> bool:
     """Store a scorecard file as rows, once per content hash; True when it was new."""
-    inserted = conn.execute(
-        """INSERT INTO meta.scorecard_versions (config_version, source_yaml, rollup_method, red_below, green_from)
-           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (config_version) DO NOTHING""",
-        [version, source_yaml, config.rollup.method, config.bands.red, config.bands.green],
-    ).rowcount
+    inserted = run_sql_file(conn, "scoring/register/scorecard_version.sql", {
+        "version": version, "source_yaml": source_yaml, "rollup_method": config.rollup.method,
+        "red_below": config.bands.red, "green_from": config.bands.green,
+    })
     if not inserted:
         return False
     for position, card in enumerate(config.scorecards):
         bands = card.bands or config.bands
-        conn.execute(
-            "INSERT INTO meta.scorecards VALUES (%s, %s, %s, %s, %s, %s)",
-            [version, card.name, position, bands.red, bands.green,
-             card.min_coverage if card.min_coverage is not None else config.min_coverage],
-        )
+        run_sql_file(conn, "scoring/register/scorecard.sql", {
+            "version": version, "scorecard": card.name, "position": position,
+            "red_below": bands.red, "green_from": bands.green,
+            "min_coverage": card.min_coverage if card.min_coverage is not None else config.min_coverage,
+        })
         for kpi, condition in card.segment.items():
             for op, value in condition.tests():
                 values = value if isinstance(value, list) else [value]
-                conn.execute(
-                    "INSERT INTO meta.scorecard_conditions VALUES (%s, %s, %s, %s, %s)",
-                    [version, card.name, kpi, op, [_text(v) for v in values]],
-                )
+                run_sql_file(conn, "scoring/register/scorecard_condition.sql", {
+                    "version": version, "scorecard": card.name, "field": kpi, "op": op,
+                    "text_values": [_text(v) for v in values],
+                })
         for group_name, group in card.groups.items():
             for measure_name, m in group.measures.items():
-                conn.execute(
-                    """INSERT INTO meta.scorecard_measures
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                    [version, card.name, group_name, group.weight, measure_name, m.kpi, NUMERIC_KPIS[m.kpi],
-                     m.direction, m.method, m.red, m.green, m.weight,
-                     None if m.missing == "skip" else m.missing.score],
-                )
+                run_sql_file(conn, "scoring/register/scorecard_measure.sql", {
+                    "version": version, "scorecard": card.name, "group_name": group_name,
+                    "group_weight": group.weight, "measure": measure_name, "kpi": m.kpi,
+                    "stream": NUMERIC_KPIS[m.kpi], "direction": m.direction, "method": m.method,
+                    "red": m.red, "green": m.green, "weight": m.weight,
+                    "missing_score": None if m.missing == "skip" else m.missing.score,
+                })
+    run_sql_file(conn, "scoring/register/analyze_scorecard_tables.sql")
     return True
 
 
@@ -80,22 +73,22 @@ def _text(value) -> str:
 
 
 def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, version: str) -> DayScores:
-    """Compute (or recompute) one day's scores for one config version, in one transaction."""
+    """Compute (or recompute) one day's scores for one config version, in one transaction.
+
+    Inside a caller's transaction (the review tool scores two versions in one
+    that it rolls back) this is a savepoint, so the scoring SQL drops its
+    temporary tables itself instead of relying on the commit to drop them.
+    """
     params = {"day": day, "version": version}
     with conn.transaction():
+        # Allowlisted bookkeeping: one scoring of a day at a time.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.score'), %s)", [day.toordinal()])
-        for table in DAY_TABLES:
-            conn.execute(f"DELETE FROM {table} WHERE day = %(day)s AND config_version = %(version)s", params)  # noqa: S608 - constant names
+        run_sql_file(conn, "scoring/delete_day_scores.sql", params)
         stale = run_quality_gate(conn, day, config.quality_gate)
         run_sql_file(conn, "marts/health_scores.sql", params)
         run_sql_file(conn, "marts/health_score_changes.sql", params)
         run_sql_file(conn, "marts/parent_health_scores.sql", params)
-        bands = dict(
-            conn.execute(
-                "SELECT band, count(*) FROM marts.health_scores WHERE day = %(day)s AND config_version = %(version)s GROUP BY band",
-                params,
-            ).fetchall()
-        )
+        bands = {r["band"]: r["accounts"] for r in fetch_sql_file(conn, "scoring/band_counts.sql", params)}
     result = DayScores(day, version, sum(bands.values()), bands, stale)
     log.info("scored %s with %s: %s", day, version, bands)
     return result

@@ -11,7 +11,7 @@ from datetime import date
 import psycopg
 
 from customer_health.config.cmi import CmiFile
-from customer_health.warehouse.sqlfiles import run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file
 
 
 def score_cmi(conn: psycopg.Connection, config: CmiFile, version: str) -> int:
@@ -24,8 +24,7 @@ def score_cmi(conn: psycopg.Connection, config: CmiFile, version: str) -> int:
             "factor_of": [r[2] for r in rows],
             "weight_of": [r[3] for r in rows],
         })
-        (count,) = conn.execute("SELECT count(*) FROM marts.cmi_scores WHERE config_version = %s", [version]).fetchone()
-    return count
+        return fetch_one_sql_file(conn, "scoring/cmi_score_count.sql", {"version": version})["assessments"]
 
 
 def assign_quadrants(conn: psycopg.Connection, day: date, config: CmiFile, cmi_version: str, health_version: str) -> dict[str, int]:
@@ -38,8 +37,7 @@ def assign_quadrants(conn: psycopg.Connection, day: date, config: CmiFile, cmi_v
             "maturity_cut": config.quadrants.maturity_cut,
             "stale_after_days": config.stale_after_days,
         })
-        return dict(conn.execute(
-            """SELECT quadrant, count(*) FROM marts.account_quadrants
-               WHERE day = %s AND health_version = %s AND cmi_version = %s GROUP BY quadrant""",
-            [day, health_version, cmi_version],
-        ).fetchall())
+        counts = fetch_sql_file(conn, "scoring/quadrant_counts.sql", {
+            "day": day, "health_version": health_version, "cmi_version": cmi_version,
+        })
+        return {r["quadrant"]: r["accounts"] for r in counts}

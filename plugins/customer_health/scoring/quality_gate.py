@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import psycopg
 from psycopg import sql
 
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, run_sql_file
+
 # Streams whose rows carry an event time, so daily volume means something.
 EVENT_TIME = {"usage_events": "occurred_at", "survey_responses": "submitted_at", "crm_sentiment": "recorded_at"}
 MIN_TRAILING_AVERAGE = 20  # below this a "drop" is noise, not a broken feed
@@ -33,9 +35,7 @@ def run_quality_gate(conn: psycopg.Connection, day: date, rules: dict) -> list[S
     end_of_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone.utc)
     verdicts = []
     for stream, rule in rules.items():
-        (last_loaded,) = conn.execute(
-            "SELECT max(finished_at) FROM meta.load_batches WHERE stream = %s", [stream]
-        ).fetchone()
+        last_loaded = fetch_one_sql_file(conn, "scoring/quality_gate/last_load.sql", {"stream": stream})["last_loaded"]
         rows_on_day = trailing = None
         reasons = []
         if rule.max_age is not None and (last_loaded is None or last_loaded < end_of_day - rule.max_age):
@@ -44,31 +44,21 @@ def run_quality_gate(conn: psycopg.Connection, day: date, rules: dict) -> list[S
                 else "never loaded"
             )
         if rule.min_volume_ratio is not None and stream in EVENT_TIME:
-            # Against the same weekday of the four weeks before: weekends are quiet in B2B.
-            rows_on_day, trailing = conn.execute(
-                sql.SQL(
-                    """SELECT count(*) FILTER (WHERE {t} >= %(start)s),
-                              count(*) FILTER (WHERE {t} < %(start)s) / 4.0
-                       FROM {table}
-                       WHERE {t} >= %(start)s - interval '28 days' AND {t} < %(end)s
-                         AND extract(isodow FROM {t} AT TIME ZONE 'UTC') = %(weekday)s"""
-                ).format(t=sql.Identifier(EVENT_TIME[stream]), table=sql.Identifier("staging", stream)),
+            volume = fetch_one_sql_file(
+                conn, "scoring/quality_gate/day_volume.sql",
                 {"start": end_of_day - timedelta(days=1), "end": end_of_day, "weekday": day.isoweekday()},
-            ).fetchone()
-            trailing = float(trailing)
+                table=sql.Identifier("staging", stream), event_time=sql.Identifier(EVENT_TIME[stream]),
+            )
+            rows_on_day, trailing = volume["rows_on_day"], float(volume["rows_trailing_avg"])
             if trailing >= MIN_TRAILING_AVERAGE and rows_on_day < rule.min_volume_ratio * trailing:
                 reasons.append(
                     f"{rows_on_day} rows on {day}, under {rule.min_volume_ratio:.0%} of the average {trailing:.0f} "
                     f"of the same weekday in the four weeks before"
                 )
         verdict = StreamQuality(stream, bool(reasons), "; ".join(reasons) or None, last_loaded, rows_on_day, trailing)
-        conn.execute(
-            """INSERT INTO meta.source_quality (day, stream, stale, reason, last_data_at, rows_on_day, rows_trailing_avg)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (day, stream) DO UPDATE SET stale = EXCLUDED.stale, reason = EXCLUDED.reason,
-                   last_data_at = EXCLUDED.last_data_at, rows_on_day = EXCLUDED.rows_on_day,
-                   rows_trailing_avg = EXCLUDED.rows_trailing_avg, checked_at = now()""",
-            [day, stream, verdict.stale, verdict.reason, last_loaded, rows_on_day, trailing],
-        )
+        run_sql_file(conn, "scoring/quality_gate/record_verdict.sql", {
+            "day": day, "stream": stream, "stale": verdict.stale, "reason": verdict.reason,
+            "last_data_at": last_loaded, "rows_on_day": rows_on_day, "rows_trailing_avg": trailing,
+        })
         verdicts.append(verdict)
     return [v for v in verdicts if v.stale]

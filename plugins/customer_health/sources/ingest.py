@@ -3,7 +3,8 @@
 Extraction happens outside any warehouse transaction (API paging can take a
 while); the load that follows is atomic. This is the body of every
 ``load_<stream>`` task of the ``ingest_<source>`` DAGs and of
-``python -m customer_health ingest``.
+``python -m customer_health ingest``. It holds no SQL: the warehouse loader
+reserves the batch id, reads the cursor and loads.
 """
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from customer_health.contracts.streams import Stream
 from customer_health.paths import read_sql, sql_dir
 from customer_health.sources.base import Extractor, Spool
 from customer_health.warehouse.db import connect
+from customer_health.warehouse.sqlfiles import sql_statement
 
 
 class PostgresStream(BaseModel):
@@ -46,9 +47,7 @@ class PostgresExtractor(Extractor):
         query = sql.SQL(read_sql(options.query).strip().rstrip(";"))
         columns = sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(c)) for c in stream.columns)
         params = {"source": spool.source, "batch_id": spool.batch_id, "cursor": cursor}
-        rows = sql.SQL("SELECT %(source)s AS _source, %(batch_id)s AS _batch_id, {columns} FROM ({query}) AS q").format(
-            columns=columns, query=query
-        )
+        rows = sql_statement("sources/postgres/stream_rows.sql", columns=columns, query=query)
         label = f"source database {self.connection.conn_id!r}"
         with connect(self.connection.uri, label=label) as conn:
             # One snapshot for the types, the cursor and the rows: the stored
@@ -57,18 +56,16 @@ class PostgresExtractor(Extractor):
             conn.read_only = True
             with conn.transaction(), psycopg.ClientCursor(conn) as cur:
                 # Dates and times leave in ISO 8601 whatever the server's default style.
-                cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")
-                cur.execute(sql.SQL("{} LIMIT 0").format(rows), params)
+                cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # allowlisted bookkeeping
+                cur.execute(sql_statement("sources/postgres/describe_rows.sql", rows=rows), params)
                 spool.source_types = {
                     column: _type_name(conn, described.type_code)
                     for column, described in zip(stream.columns, cur.description[2:], strict=True)
                 }
                 if options.incremental:
-                    cur.execute(
-                        sql.SQL('SELECT max(q._cursor::text COLLATE "C") FROM ({}) AS q').format(query), params
-                    )
+                    cur.execute(sql_statement("sources/postgres/batch_cursor.sql", query=query), params)
                     spool.advance_cursor(cur.fetchone()[0])
-                copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER true)").format(rows)
+                copy_out = sql_statement("sources/postgres/copy_rows_out.sql", rows=rows)
                 with cur.copy(copy_out, params) as copy, open(spool.path, "wb") as out:
                     for chunk in copy:
                         out.write(chunk)

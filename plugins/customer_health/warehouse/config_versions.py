@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from customer_health.warehouse.sqlfiles import fetch_rows, run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
 
 class UnknownConfigVersion(LookupError):
@@ -42,7 +42,7 @@ def register(conn: psycopg.Connection, kind: str, version: str, source_yaml: str
 
 def registered(conn: psycopg.Connection, kind: str, version: str) -> dict:
     """The row of a recorded version (kind, version, parts, source_yaml, registered_at)."""
-    rows = fetch_rows(conn, "meta/config_version.sql", {"kind": kind, "version": version})
+    rows = fetch_sql_file(conn, "meta/config_version.sql", {"kind": kind, "version": version})
     if not rows:
         raise UnknownConfigVersion(
             f"{kind} version {version} is not in meta.config_versions: run the DAG's validate_config step first"
@@ -58,5 +58,5 @@ def record_scoring_run(conn: psycopg.Connection, day: date, scoring_version: str
 
 def latest_scoring_run(conn: psycopg.Connection, day: date | None = None) -> ScoringRun | None:
     """The latest finished scoring run (of ``day``, when given); None when nothing has been scored."""
-    rows = fetch_rows(conn, "meta/latest_scoring_run.sql", {"day": day})
+    rows = fetch_sql_file(conn, "meta/latest_scoring_run.sql", {"day": day})
     return ScoringRun(**rows[0]) if rows else None

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import conninfo
 
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, run_sql_file
+
 DEFAULT_WAREHOUSE_URL = "postgresql://postgres@127.0.0.1:5432/customer_health"
 WAREHOUSE_CONN_ID = "warehouse"
 
@@ -75,8 +77,7 @@ def ensure_database(url: str) -> bool:
     dbname = info.get("dbname") or "postgres"
     admin_url = url_with_database(url, "postgres")
     with connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
-        if exists:
+        if fetch_one_sql_file(conn, "warehouse/db/database_exists.sql", {"dbname": dbname})["database_exists"]:
             return False
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(dbname)))
+        run_sql_file(conn, "warehouse/db/create_database.sql", database=psycopg.sql.Identifier(dbname))
         return True

@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 
 from customer_health.paths import sql_dir
+from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
 MIGRATION_FILE = re.compile(r"^V(\d{3,})__([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 7_301_001  # arbitrary, constant: "customer_health migrations"
@@ -50,14 +51,9 @@ def migrate(conn: psycopg.Connection, folder: Path | None = None) -> list[str]:
     migrations = discover(folder)
     applied_now: list[str] = []
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        conn.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        conn.execute(
-            """CREATE TABLE IF NOT EXISTS meta.schema_migrations (
-                   version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now())"""
-        )
-        applied = dict(conn.execute("SELECT version, checksum FROM meta.schema_migrations").fetchall())
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])  # allowlisted bookkeeping
+        run_sql_file(conn, "warehouse/migrate/bookkeeping_table.sql")
+        applied = {r["version"]: r["checksum"] for r in fetch_sql_file(conn, "warehouse/migrate/applied_migrations.sql")}
         for migration in migrations:
             if migration.version in applied:
                 if applied[migration.version] != migration.checksum:
@@ -66,10 +62,10 @@ def migrate(conn: psycopg.Connection, folder: Path | None = None) -> list[str]:
                         "migrations are append-only: put the change in a new V<number>__ file"
                     )
                 continue
+            # A migration runs as one script without parameters (simple protocol), as psql would run it.
             conn.execute(migration.path.read_text(encoding="utf-8"))
-            conn.execute(
-                "INSERT INTO meta.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                [migration.version, migration.name, migration.checksum],
-            )
+            run_sql_file(conn, "warehouse/migrate/record_migration.sql", {
+                "version": migration.version, "name": migration.name, "checksum": migration.checksum,
+            })
             applied_now.append(migration.path.name)
     return applied_now

@@ -1,16 +1,29 @@
-"""Run a multi-statement SQL file from ``include/sql`` with bind parameters.
+"""Run the SQL files under ``include/sql``: the one way product code sends SQL to Postgres.
 
-Postgres prepares one statement at a time when parameters are bound, so the
-file is split on statement-ending semicolons (``;`` at the end of a line).
-Our SQL files keep semicolons out of string literals for that reason, and
-placeholders out of comments (a placeholder in a comment still counts as a
-parameter, and Postgres cannot type one that nothing uses).
+Each file holds one statement or one coherent script and starts with a comment
+saying why it exists. Values reach it only as bind parameters (``%(name)s``);
+identifiers and other composed parts as ``{name}`` placeholders, filled by
+``psycopg.sql.SQL(text).format(...)`` (pass ``psycopg.sql.Identifier`` and
+friends as keyword arguments). A file run with parts must write literal braces
+as ``{{`` ``}}``; a file run without parts is sent as written.
+
+Postgres prepares one statement at a time when parameters are bound, so a
+script is split on statement-ending semicolons (``;`` at the end of a line).
+Our SQL files keep semicolons out of string literals and off the end of
+comment lines for that reason, and placeholders out of comments (a placeholder
+in a comment still counts as a parameter, and Postgres cannot type one that
+nothing uses). Parameters are always bound (an empty set when there are none),
+so a file writes a literal percent sign as ``%%``.
+
+Rows come back as dicts keyed by column name (``dict_row``), never by position.
 """
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from customer_health.paths import read_sql
@@ -31,12 +44,41 @@ def _has_code(part: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in part.splitlines())
 
 
-def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> None:
-    for statement in statements(read_sql(relative)):
-        conn.execute(statement, params)
+def sql_statements(relative: str, **parts: sql.Composable) -> list[sql.Composable]:
+    """The statements of a file, with ``{name}`` placeholders filled from ``parts`` (when given)."""
+    return [sql.SQL(s).format(**parts) if parts else sql.SQL(s) for s in statements(read_sql(relative))]
 
 
-def fetch_rows(conn: psycopg.Connection, relative: str, params: dict) -> list[dict]:
-    """Rows of a one-statement SQL file from ``include/sql``, each a dict by column name."""
+def sql_statement(relative: str, **parts: sql.Composable) -> sql.Composable:
+    """The one statement of a file (a COPY, or a statement another composes into its own)."""
+    found = sql_statements(relative, **parts)
+    if len(found) != 1:
+        raise ValueError(f"{relative}: expected one statement, found {len(found)}")
+    return found[0]
+
+
+def run_sql_file(conn: psycopg.Connection, relative: str, params: dict | None = None,
+                 **parts: sql.Composable) -> int:
+    """Run every statement of a file in order; returns the rows the last one touched."""
+    rowcount = -1
+    for statement in sql_statements(relative, **parts):
+        rowcount = conn.execute(statement, params or {}).rowcount
+    return rowcount
+
+
+def fetch_sql_file(conn: psycopg.Connection, relative: str, params: dict | None = None,
+                   **parts: sql.Composable) -> list[dict[str, Any]]:
+    """Run a file; returns the rows of its last statement as dicts by column name."""
+    *before, last = sql_statements(relative, **parts)
+    for statement in before:
+        conn.execute(statement, params or {})
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(read_sql(relative), params).fetchall()
+        cur.execute(last, params or {})
+        return cur.fetchall()
+
+
+def fetch_one_sql_file(conn: psycopg.Connection, relative: str, params: dict | None = None,
+                       **parts: sql.Composable) -> dict[str, Any] | None:
+    """The first row of a file's last statement as a dict, or None when it returns none."""
+    rows = fetch_sql_file(conn, relative, params, **parts)
+    return rows[0] if rows else None

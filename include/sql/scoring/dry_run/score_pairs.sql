@@ -1,0 +1,11 @@
+-- Each account's score and band under the current and the candidate version
+-- on one day; only accounts both versions scored compare.
+SELECT cur.account_id,
+       cur.score AS score_before,
+       cand.score AS score_after,
+       cur.band AS band_before,
+       cand.band AS band_after
+FROM marts.health_scores AS cur
+JOIN marts.health_scores AS cand USING (account_id, day)
+WHERE cur.day = %(day)s AND cur.config_version = %(cur)s AND cand.config_version = %(cand)s
+ORDER BY cur.account_id

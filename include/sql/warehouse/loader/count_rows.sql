@@ -1,0 +1,2 @@
+-- Rows of a landing table: what the batch received.
+SELECT count(*) AS row_count FROM {table}

@@ -1,0 +1,2 @@
+-- A plain index is rebuilt from its definition after the load.
+DROP INDEX {index}

@@ -1,0 +1,160 @@
+"""The review tool end to end: ``python -m customer_health validate-scorecards CANDIDATE.yml``, run as a person runs it.
+
+A scratch include/ holds a small current scorecards file, so every number the
+tool prints is worked out here by hand; the warehouse holds that file's live
+scores. The candidate raises a threshold and a weight.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from customer_health.config.scorecards import load_scorecards
+from customer_health.scoring.engine import register_version, score_day
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DAY = date(2026, 11, 22)
+
+CURRENT = """
+bands: {red: 40, green: 70}
+min_coverage: 0.5
+rollup: {method: mean}
+scorecards:
+  - name: everyone
+    groups:
+      usage:
+        weight: 1
+        measures:
+          util: {kpi: seat_utilisation, direction: higher_is_better, method: thresholds, red: 0.2, green: 0.6, weight: 2}
+          recency: {kpi: days_since_last_login, direction: lower_is_better, method: thresholds, red: 10, green: 2, weight: 1}
+"""
+# util's cut points move up (0.4 .. 0.8) and recency weighs as much as util.
+CANDIDATE = CURRENT.replace("red: 0.2, green: 0.6, weight: 2", "red: 0.4, green: 0.8, weight: 2").replace(
+    "red: 10, green: 2, weight: 1", "red: 10, green: 2, weight: 2"
+)
+
+# account: (seat_utilisation, days_since_last_login)
+ACCOUNTS = {"acc-a": (0.5, 2), "acc-b": (0.4, 6), "acc-c": (0.2, 10), "acc-d": (0.6, 10)}
+
+
+@pytest.fixture
+def include(tmp_path, monkeypatch):
+    """A scratch include/: the real SQL, a small current scorecards.yml."""
+    root = tmp_path / "include"
+    (root / "config").mkdir(parents=True)
+    os.symlink(REPO_ROOT / "include" / "sql", root / "sql")
+    (root / "config" / "scorecards.yml").write_text(CURRENT, encoding="utf-8")
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(root))
+    return root
+
+
+@pytest.fixture
+def scored(warehouse, include):
+    """Live scores of DAY under the current file, as the daily run leaves them."""
+    for account, (util, days_since_login) in ACCOUNTS.items():
+        warehouse.execute(
+            "INSERT INTO marts.account_daily_kpis (account_id, day, seat_utilisation, days_since_last_login) "
+            "VALUES (%s, %s, %s, %s)",
+            [account, DAY, util, days_since_login],
+        )
+    config, version = load_scorecards()
+    register_version(warehouse, config, version, CURRENT)
+    score_day(warehouse, DAY, config, version)
+    return version
+
+
+def review(warehouse_url: str, include: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_CONN_WAREHOUSE"}
+    env |= {
+        "WAREHOUSE_URL": warehouse_url,
+        "CUSTOMER_HEALTH_INCLUDE": str(include),
+        "PYTHONPATH": os.pathsep.join((str(REPO_ROOT / "plugins"), str(REPO_ROOT))),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "customer_health", "validate-scorecards", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def live_rows(conn) -> dict[str, list[tuple]]:
+    return {
+        table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4").fetchall()  # noqa: S608 - constant names
+        for table in ("marts.health_scores", "marts.health_score_components", "meta.scorecard_versions",
+                      "meta.scorecard_measures", "meta.source_quality")
+    }
+
+
+def test_a_candidate_shows_band_changes_and_movers_with_their_measures(warehouse, warehouse_url, include, scored,
+                                                                        tmp_path):
+    before = live_rows(warehouse)
+    assert len(before["marts.health_scores"]) == 4
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text(CANDIDATE, encoding="utf-8")
+    _, candidate_version = load_scorecards(candidate)
+
+    done = review(warehouse_url, include, str(candidate))
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{candidate}: 1 scorecards, version {candidate_version} - OK"
+    assert lines[1] == f"Dry run for {DAY}: current {scored} vs candidate {candidate_version}"
+    # current: a (2*75 + 100)/3 = 83.33 green, b (2*50 + 50)/3 = 50 yellow, c 0 red, d (2*100 + 0)/3 = 66.67 yellow
+    # candidate: a (2*25 + 2*100)/4 = 62.5 yellow, b (0 + 2*50)/4 = 25 red, c 0 red, d (2*50 + 0)/4 = 25 red
+    assert lines[2:5] == [
+        "3 of 4 accounts would change band:",
+        "  yellow -> red: 2",
+        "  green -> yellow: 1",
+    ]
+    # Movers by size of the move; each names the measures whose contribution moved it
+    # (a: util 2/3*75 = 50 -> 1/2*25 = 12.5, recency 1/3*100 -> 1/2*100).
+    assert lines[5:] == [
+        "Biggest movers:",
+        "  acc-d: 66.7 (yellow) -> 25.0 (red)  because util -41.7",
+        "  acc-b: 50.0 (yellow) -> 25.0 (red)  because util -33.3, recency +8.3",
+        "  acc-a: 83.3 (green) -> 62.5 (yellow)  because util -37.5, recency +16.7",
+        "  acc-c: 0.0 (red) -> 0.0 (red)",
+    ]
+    assert "Traceback" not in done.stderr
+    # Everything ran in a transaction that was rolled back: live rows as they were, no trace of the candidate.
+    assert live_rows(warehouse) == before
+    (candidate_rows,) = warehouse.execute(
+        "SELECT count(*) FROM marts.health_scores WHERE config_version = %s", [candidate_version]
+    ).fetchone()
+    assert candidate_rows == 0
+
+
+def test_running_it_twice_gives_the_same_answer(warehouse, warehouse_url, include, scored, tmp_path):
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text(CANDIDATE, encoding="utf-8")
+    first, second = (review(warehouse_url, include, str(candidate)) for _ in range(2))
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout == second.stdout
+
+
+def test_an_invalid_candidate_names_the_file_and_key_without_a_traceback(warehouse, warehouse_url, include, scored,
+                                                                         tmp_path):
+    candidate = tmp_path / "typo.yml"
+    candidate.write_text(CANDIDATE.replace("weight: 2}", "wieght: 2}", 1), encoding="utf-8")
+
+    done = review(warehouse_url, include, str(candidate))
+
+    assert done.returncode == 2
+    assert f"{candidate}: scorecards[0].groups.usage.measures.util.wieght: unknown key (a typo?)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_an_empty_warehouse_says_what_to_run_first(warehouse, warehouse_url, include, tmp_path):
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text(CANDIDATE, encoding="utf-8")
+
+    done = review(warehouse_url, include, str(candidate))
+
+    assert done.returncode == 2
+    assert "marts.account_daily_kpis is empty: run build_health_scores first" in done.stderr
+    assert "Traceback" not in done.stderr
