@@ -38,14 +38,13 @@ from datetime import date
 import psycopg
 
 from customer_health.delivery.common import Channel, channels, deliver_each, register_channel, require_idle
+from customer_health.paths import read_sql
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file
 
 log = logging.getLogger(__name__)
 
 QUEUE_PREFIX = "queue:"
 PRIORITY_ORDER = ("high", "medium", "low")
-RECIPIENT = f"coalesce(t.owner_email, '{QUEUE_PREFIX}' || coalesce(t.queue, 'unassigned'))"
-TODAYS_TASKS = """marts.csm_tasks AS t
-    WHERE t.day = %(day)s AND t.status = 'open' AND %(channel)s = ANY (t.channels)"""
 
 
 @dataclass(frozen=True)
@@ -151,13 +150,8 @@ def _configured(channel: DigestChannel, settings: DigestSettings) -> bool:
 
 
 def _recipients(conn: psycopg.Connection, day: date, channel: DigestChannel, settings: DigestSettings) -> list[str]:
-    recipients = [r for (r,) in conn.execute(
-        f"""SELECT DISTINCT {RECIPIENT} AS recipient FROM {TODAYS_TASKS}
-            AND NOT EXISTS (SELECT 1 FROM meta.digests_sent AS d
-                            WHERE d.owner_email = {RECIPIENT} AND d.day = %(day)s AND d.channel = %(channel)s)
-            ORDER BY recipient""",
-        {"day": day, "channel": channel.name},
-    )]
+    recipients = [r["recipient"] for r in fetch_sql_file(
+        conn, "delivery/digest_recipients.sql", {"day": day, "channel": channel.name, "queue_prefix": QUEUE_PREFIX})]
     if not channel.reaches_queue(settings):
         skipped = [r for r in recipients if r.startswith(QUEUE_PREFIX)]
         if skipped:
@@ -176,33 +170,25 @@ def _deliver(conn: psycopg.Connection, day: date, via: DigestChannel, recipient:
         if not tasks or not _claim(conn, day, channel, recipient, len(tasks)):
             return False  # nothing to send, or another run sent it
         conn.cursor().executemany(
-            "INSERT INTO marts.csm_task_history (task_id, event, detail) VALUES (%s, 'in_digest', %s)",
-            [(t.task_id, json.dumps({"channel": channel, "recipient": recipient})) for t in tasks],
+            read_sql("delivery/digest_task_event.sql"),
+            [{"task_id": t.task_id, "detail": json.dumps({"channel": channel, "recipient": recipient})} for t in tasks],
         )
         via.implementation(Digest(recipient, day, channel, tasks), settings)
     return True
 
 
 def _tasks(conn: psycopg.Connection, day: date, channel: str, recipient: str) -> list[DigestTask]:
-    rows = conn.execute(
-        f"""SELECT t.task_id, t.play,
-                   coalesce((SELECT a.name FROM marts.accounts_as_of(%(day)s::date) AS a WHERE a.account_id = t.account_id),
-                            t.account_id),
-                   t.title, t.priority, t.due_date, t.reason
-            FROM {TODAYS_TASKS} AND {RECIPIENT} = %(recipient)s
-            ORDER BY array_position(%(priorities)s, t.priority), t.due_date, t.task_id""",
-        {"day": day, "channel": channel, "recipient": recipient, "priorities": list(PRIORITY_ORDER)},
-    ).fetchall()
-    return [DigestTask(*row) for row in rows]
+    rows = fetch_sql_file(conn, "delivery/digest_tasks.sql", {
+        "day": day, "channel": channel, "recipient": recipient, "queue_prefix": QUEUE_PREFIX,
+        "priorities": list(PRIORITY_ORDER)})
+    return [DigestTask(row["task_id"], row["play"], row["account_name"], row["title"], row["priority"], row["due_date"],
+                       row["reason"]) for row in rows]
 
 
 def _claim(conn: psycopg.Connection, day: date, channel: str, recipient: str, tasks: int) -> bool:
     """Insert the digest's row; a concurrent run's insert waits for ours, then finds it."""
-    return conn.execute(
-        """INSERT INTO meta.digests_sent (owner_email, day, channel, tasks) VALUES (%s, %s, %s, %s)
-           ON CONFLICT DO NOTHING RETURNING 1""",
-        [recipient, day, channel, tasks],
-    ).fetchone() is not None
+    return fetch_one_sql_file(conn, "delivery/digest_claim.sql", {
+        "recipient": recipient, "day": day, "channel": channel, "tasks": tasks}) is not None
 
 
 # --- rendering ---------------------------------------------------------------------------------------------------

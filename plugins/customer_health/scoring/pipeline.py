@@ -30,7 +30,7 @@ from customer_health.scoring.engine import DayScores, register_version, score_da
 from customer_health.scoring.maturity import assign_quadrants, score_cmi
 from customer_health.warehouse import config_versions
 from customer_health.warehouse.db import connect
-from customer_health.warehouse.sqlfiles import run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def build_accounts(day: date, warehouse_url: str | None = None) -> int:
     with connect(warehouse_url) as conn:
         with conn.transaction():
             run_sql_file(conn, "marts/accounts.sql", {"day": day})
-        (current,) = conn.execute("SELECT count(*) FROM marts.accounts_current").fetchone()
+        current = fetch_one_sql_file(conn, "marts/accounts_current_count.sql")["current"]
     log.info("marts.accounts as of %s: %d current accounts", day, current)
     return current
 
