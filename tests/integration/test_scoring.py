@@ -239,3 +239,15 @@ def test_the_volume_gate_compares_with_the_same_weekday(warehouse, warehouse_url
                       [saturday, f"{saturday}-1_"])
     (stale,) = run_quality_gate(warehouse, saturday, rule)
     assert stale.rows_on_day == 10 and stale.reason.startswith("10 rows on 2026-11-21, under 50% of the average 30")
+
+
+def test_a_churned_account_is_not_scored_after_its_churn_date(warehouse, scorecards):
+    config, version = scorecards
+    for account in ("gone", "staying", "leaving_today"):
+        kpis(warehouse, account, employees=10, seat_utilisation=0.4)
+    for account, churned_on in (("gone", DAY - timedelta(days=3)), ("leaving_today", DAY)):
+        warehouse.execute(
+            """INSERT INTO marts.account_outcomes (account_id, outcome, outcome_date, known_on, evidence)
+               VALUES (%s, 'churned', %s, %s, 'test')""", [account, churned_on, churned_on])
+    score_day(warehouse, DAY, config, version)
+    assert set(scores(warehouse, version)) == {"staying", "leaving_today"}  # its last day is still a customer's

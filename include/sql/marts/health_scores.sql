@@ -24,6 +24,7 @@ CREATE INDEX ON _kv (account_id, field);
 ANALYZE _kv;
 
 -- The scorecard of each account: the first, in file order, whose every segment condition holds.
+-- An account that churned before the day (marts.account_outcomes) is no longer a customer: no score.
 CREATE TEMP TABLE _assigned ON COMMIT DROP AS
 SELECT DISTINCT ON (a.account_id) a.account_id, s.scorecard, s.red_below, s.green_from, s.min_coverage
 FROM marts.account_daily_kpis AS a
@@ -35,6 +36,9 @@ WHERE a.day = %(day)s::date
       LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.field = c.field
       WHERE c.config_version = s.config_version AND c.scorecard = s.scorecard
         AND NOT util.condition_holds(c.op, c.text_values, kv.text_value, kv.num_value))
+  AND NOT EXISTS (
+      SELECT 1 FROM marts.account_outcomes AS o
+      WHERE o.account_id = a.account_id AND o.outcome = 'churned' AND o.outcome_date < %(day)s::date)
 ORDER BY a.account_id, s.position;
 ANALYZE _assigned;
 

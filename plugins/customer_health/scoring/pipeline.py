@@ -104,6 +104,14 @@ def build_and_score(day: date, history_days: int = 0, warehouse_url: str | None 
         else:
             build_kpis(conn, day, kpis_config)
         conn.commit()
+        # Churned accounts are not scored after their churn date: the outcomes the CRM contracts
+        # (and any churn_events) tell as of the day come first.
+        from customer_health.config.evaluation import load_evaluation  # noqa: PLC0415
+        from customer_health.evaluation.evaluate import build_outcomes  # noqa: PLC0415
+
+        with conn.transaction():
+            churns = build_outcomes(conn, load_evaluation(), day)
+        log.info("outcomes as of %s: %d churns known", day, churns)
         results = []
         for offset in range(history_days + 1):
             results.append(score_day(conn, start + timedelta(days=offset), config, versions.scoring))
