@@ -332,3 +332,38 @@ def test_a_recorded_churn_event_is_an_outcome_like_a_contract_end(warehouse, war
     build_outcomes(warehouse, SETTINGS, as_of=LAST_DAY)
     rows = warehouse.execute("SELECT account_id, outcome, outcome_date, evidence FROM marts.account_outcomes").fetchall()
     assert rows == [("evented", "churned", date(2026, 4, 15), "churn recorded by test on 2026-04-15: moved to a competitor")]
+
+
+def _cli(warehouse_url, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "customer_health", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "WAREHOUSE_URL": warehouse_url, "AIRFLOW_CONN_WAREHOUSE": warehouse_url,
+             "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"},
+    )
+
+
+def test_the_readme_commands_backtest_fit_migrate_and_quarantine_run(warehouse, warehouse_url, tmp_path):
+    from customer_health.config.scorecards import load_scorecards
+    from customer_health.scoring.engine import register_version, score_day
+
+    _plant(warehouse, signal=True, driver="logins", scores=False)
+    live_path, good_path = tmp_path / "live.yml", tmp_path / "good.yml"
+    live_path.write_text(_scorecards("core_actions_30d", "higher_is_better"), encoding="utf-8")
+    good_path.write_text(_scorecards("logins_30d", "higher_is_better"), encoding="utf-8")
+    live_config, live = load_scorecards(live_path)
+    register_version(warehouse, live_config, live, live_path.read_text())
+    for day in REFERENCE_DATES:
+        score_day(warehouse, day, live_config, live)
+
+    back = _cli(warehouse_url, "backtest", str(good_path), "--horizon", "30")
+    assert back.returncode == 0, back.stderr[-3000:]
+    assert "30 days: The candidate is better" in back.stdout and "backtest took" in back.stdout
+    out = tmp_path / "fitted.yml"
+    fit = _cli(warehouse_url, "fit-scorecard", "--out", str(out), "--horizon", "30")
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    assert "held-out ROC AUC" in fit.stdout and "logins_30d: higher_is_better" in fit.stdout
+    assert out.read_text(encoding="utf-8").startswith("# A candidate scorecard fitted")
+    migrate = _cli(warehouse_url, "migrate")
+    assert migrate.returncode == 0 and "schema up to date" in migrate.stdout
+    quarantine = _cli(warehouse_url, "quarantine")
+    assert quarantine.returncode == 0 and "quarantine is empty" in quarantine.stdout
