@@ -242,7 +242,9 @@ def run(args, url: str, started: float, *, embedded: bool = False) -> None:
            "  (the embedded Postgres stops with the demo; its data stays under .demo/pgdata for the next run)\n")
         + "  make airflow    the same DAGs in the Airflow UI (http://localhost:8080, admin / admin)\n"
         "  PYTHONPATH=plugins .venv/bin/python -m customer_health quarantine\n"
-        "  PYTHONPATH=plugins .venv/bin/python -m customer_health validate-scorecards CANDIDATE.yml"
+        "  PYTHONPATH=plugins .venv/bin/python -m customer_health validate-scorecards CANDIDATE.yml\n"
+        "  PYTHONPATH=plugins .venv/bin/python -m customer_health backtest .demo/fitted_scorecards.yml\n"
+        "  .demo/reports/evaluation.html   does the score foresee churn, with every figure's interval"
     )
     print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
 
