@@ -118,6 +118,11 @@ def test_a_candidate_shows_band_changes_and_movers_with_their_measures(warehouse
         "  acc-b: 50.0 (yellow) -> 25.0 (red)  because util -33.3, recency +8.3",
         "  acc-a: 83.3 (green) -> 62.5 (yellow)  because util -37.5, recency +16.7",
         "  acc-c: 0.0 (red) -> 0.0 (red)",
+        # Which keys of the file changed, scorecards matched by name.
+        "Changed in the YAML:",
+        "  scorecards.everyone.groups.usage.measures.recency.weight: 1.0 -> 2.0",
+        "  scorecards.everyone.groups.usage.measures.util.green: 0.6 -> 0.8",
+        "  scorecards.everyone.groups.usage.measures.util.red: 0.2 -> 0.4",
     ]
     assert "Traceback" not in done.stderr
     # Everything ran in a transaction that was rolled back: live rows as they were, no trace of the candidate.
@@ -158,3 +163,16 @@ def test_an_empty_warehouse_says_what_to_run_first(warehouse, warehouse_url, inc
     assert done.returncode == 2
     assert "marts.account_daily_kpis is empty: run build_health_scores first" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_movers_are_named_with_their_csm_and_arr_when_the_warehouse_knows_them(warehouse, warehouse_url, include,
+                                                                                 scored, tmp_path):
+    warehouse.execute(
+        """INSERT INTO marts.accounts (account_id, valid_from, valid_to, name, csm_name, arr, last_built_on)
+           VALUES ('acc-d', NULL, NULL, 'Daikoku Shoji', 'Aiko Tanaka', 48000, %s)""", [DAY])
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text(CANDIDATE, encoding="utf-8")
+    done = review(warehouse_url, include, str(candidate))
+    assert done.returncode == 0, done.stderr
+    assert "  Daikoku Shoji (acc-d, CSM Aiko Tanaka, ARR 48,000): 66.7 (yellow) -> 25.0 (red)  because util -41.7" \
+        in done.stdout.splitlines()

@@ -24,6 +24,17 @@ class Mover:
     band_before: str
     band_after: str
     reasons: list[str] = field(default_factory=list)
+    name: str | None = None
+    csm: str | None = None
+    arr: float | None = None
+
+    def who(self) -> str:
+        """The account as a CSM knows it: name, id, CSM and ARR, where the warehouse has them."""
+        if self.name is None:
+            return self.account_id
+        details = [self.account_id] + ([f"CSM {self.csm}"] if self.csm else []) + (
+            [f"ARR {self.arr:,.0f}"] if self.arr is not None else [])
+        return f"{self.name} ({', '.join(details)})"
 
 
 @dataclass
@@ -34,6 +45,7 @@ class DryRun:
     accounts: int
     band_changes: dict[tuple[str, str], int]
     movers: list[Mover]
+    changed_keys: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         changed = sum(self.band_changes.values())
@@ -46,10 +58,38 @@ class DryRun:
             lines.append("Biggest movers:")
         for m in self.movers:
             lines.append(
-                f"  {m.account_id}: {_fmt(m.before)} ({m.band_before}) -> {_fmt(m.after)} ({m.band_after})"
+                f"  {m.who()}: {_fmt(m.before)} ({m.band_before}) -> {_fmt(m.after)} ({m.band_after})"
                 + (f"  because {', '.join(m.reasons)}" if m.reasons else "")
             )
+        if self.changed_keys:
+            lines.append("Changed in the YAML:")
+            lines += [f"  {change}" for change in self.changed_keys]
         return "\n".join(lines)
+
+
+def changed_keys(current: dict, proposed: dict, prefix: str = "") -> list[str]:
+    """Every key path whose value differs between two config dumps, with old and new values.
+    Scorecards are matched by name, so reordering them is not reported as a change of every key."""
+    out = []
+    for key in sorted(set(current) | set(proposed), key=str):
+        path = f"{prefix}.{key}" if prefix else str(key)
+        before, after = current.get(key, _ABSENT), proposed.get(key, _ABSENT)
+        if isinstance(before, list) and isinstance(after, list) and all(
+                isinstance(x, dict) and "name" in x for x in before + after):
+            before = {x["name"]: x for x in before}
+            after = {x["name"]: x for x in after}
+        if isinstance(before, dict) and isinstance(after, dict):
+            out += changed_keys(before, after, path)
+        elif before != after:
+            out.append(f"{path}: {_show(before)} -> {_show(after)}")
+    return out
+
+
+_ABSENT = object()
+
+
+def _show(value) -> str:
+    return "(absent)" if value is _ABSENT else repr(value)
 
 
 def _fmt(value) -> str:
@@ -91,7 +131,9 @@ def dry_run(conn: psycopg.Connection, candidate: Path, day: date | None = None, 
                 reasons.setdefault(d["account_id"], []).append(f"{d['measure']} {d['delta']:+.1f}")
         movers = [
             Mover(p["account_id"], float(p["score_before"]), float(p["score_after"]), p["band_before"],
-                  p["band_after"], reasons.get(p["account_id"], []))
+                  p["band_after"], reasons.get(p["account_id"], []), p["account_name"], p["csm_name"],
+                  float(p["arr"]) if p["arr"] is not None else None)
             for p in ranked
         ]
-    return DryRun(day, current_version, candidate_version, len(pairs), band_changes, movers)
+    keys = changed_keys(current.model_dump(mode="json"), proposed.model_dump(mode="json"))
+    return DryRun(day, current_version, candidate_version, len(pairs), band_changes, movers, keys)
