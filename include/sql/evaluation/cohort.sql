@@ -16,16 +16,8 @@ SELECT h.account_id,
 FROM marts.health_scores AS h
 LEFT JOIN marts.account_daily_kpis AS k
        ON k.account_id = h.account_id AND k.day = h.day
-LEFT JOIN LATERAL (
-    SELECT min(o.outcome_date) AS churn_date
-    FROM marts.account_outcomes AS o
-    WHERE o.account_id = h.account_id AND o.outcome = 'churned'
-      AND o.outcome_date > h.day AND o.outcome_date <= h.day + %(horizon_days)s::int
-) AS c ON true
+CROSS JOIN LATERAL (SELECT marts.first_churn_after(h.account_id, h.day, %(horizon_days)s::int) AS churn_date) AS c
 WHERE h.config_version = %(config_version)s
   AND h.day = ANY (%(reference_dates)s::date[])
-  AND NOT EXISTS (
-      SELECT 1 FROM marts.account_outcomes AS p
-      WHERE p.account_id = h.account_id AND p.outcome = 'churned' AND p.outcome_date <= h.day
-  )
+  AND NOT marts.churned_by(h.account_id, h.day)
 ORDER BY h.day, h.account_id;

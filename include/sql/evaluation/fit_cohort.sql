@@ -7,17 +7,9 @@ SELECT k.*,
        h.score::float8            AS live_score,
        h.scorecard                AS live_scorecard
 FROM marts.account_daily_kpis AS k
-LEFT JOIN LATERAL (
-    SELECT min(o.outcome_date) AS churn_date
-    FROM marts.account_outcomes AS o
-    WHERE o.account_id = k.account_id AND o.outcome = 'churned'
-      AND o.outcome_date > k.day AND o.outcome_date <= k.day + %(horizon_days)s::int
-) AS c ON true
+CROSS JOIN LATERAL (SELECT marts.first_churn_after(k.account_id, k.day, %(horizon_days)s::int) AS churn_date) AS c
 LEFT JOIN marts.health_scores AS h
        ON h.account_id = k.account_id AND h.day = k.day AND h.config_version = %(live_version)s
 WHERE k.day = ANY (%(reference_dates)s::date[])
-  AND NOT EXISTS (
-      SELECT 1 FROM marts.account_outcomes AS p
-      WHERE p.account_id = k.account_id AND p.outcome = 'churned' AND p.outcome_date <= k.day
-  )
+  AND NOT marts.churned_by(k.account_id, k.day)
 ORDER BY k.day, k.account_id;

@@ -2,11 +2,7 @@
 -- its score move? Treated (delivered) and held-out tasks alike.
 -- Parameters: after_days, as_of, config_version.
 SELECT t.play, t.account_id, t.day, t.held_out,
-       EXISTS (
-           SELECT 1 FROM marts.account_outcomes AS o
-           WHERE o.account_id = t.account_id AND o.outcome = 'churned'
-             AND o.outcome_date > t.day AND o.outcome_date <= t.day + %(after_days)s::int
-       ) AS churned,
+       marts.first_churn_after(t.account_id, t.day, %(after_days)s::int) IS NOT NULL AS churned,
        (s_after.score - s_before.score)::float8 AS score_change
 FROM marts.csm_tasks AS t
 LEFT JOIN marts.health_scores AS s_before

@@ -36,9 +36,7 @@ WHERE a.day = %(day)s::date
       LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.field = c.field
       WHERE c.config_version = s.config_version AND c.scorecard = s.scorecard
         AND NOT util.condition_holds(c.op, c.text_values, kv.text_value, kv.num_value))
-  AND NOT EXISTS (
-      SELECT 1 FROM marts.account_outcomes AS o
-      WHERE o.account_id = a.account_id AND o.outcome = 'churned' AND o.outcome_date < %(day)s::date)
+  AND NOT marts.churned_by(a.account_id, %(day)s::date - 1)  -- its churn day is still a customer's
 ORDER BY a.account_id, s.position;
 ANALYZE _assigned;
 
