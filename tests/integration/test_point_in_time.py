@@ -13,11 +13,14 @@ import pytest
 
 from customer_health.config.kpis import KpisFile
 from customer_health.config.scorecards import load_scorecards
+from customer_health.evaluation.evaluate import SNAPSHOT_KPIS, not_point_in_time
 from customer_health.kpis import build_kpis, rebuild_kpis
 from customer_health.scoring.engine import register_version, score_day
 from customer_health.sources.hubspot import HubSpotExtractor, HubSpotStream
 from customer_health.sources.postgres import PostgresExtractor, PostgresStream
 from customer_health.warehouse.history import HistoryOrderError
+from demo.history import SOURCES, load_snapshots, snapshot_days, snapshot_rows, write_snapshots
+from demo.world import WORLD_ANCHOR, build_world
 from tests.helpers import load_rows
 
 CONFIG = KpisFile(login_event="login", core_actions=["report_export"], milestones=[])
@@ -212,3 +215,43 @@ def test_which_extractions_are_complete():
     assert not hs.is_complete(None, companies, "2026-11-01T00:00:00Z")  # later ones only what changed
     assert hs.is_complete(None, companies.model_copy(update={"mode": "full"}), "2026-11-01T00:00:00Z")
 
+
+
+def test_the_evaluation_flags_snapshot_kpis_only_on_reference_dates_before_their_history(warehouse, warehouse_url):
+    first = TODAY - 60 * DAY
+    assert set(not_point_in_time(warehouse, [first])) == set(SNAPSHOT_KPIS)  # nothing loaded: nothing is known
+    load_rows(warehouse_url, "crm_accounts", [account("acme", 40)], complete=True, observed_at=at(first))
+    load_rows(warehouse_url, "licences", [{"account_id": "acme", "seats": "10"}], complete=True, observed_at=at(first))
+    load_rows(warehouse_url, "users", [user("u1")], complete=True, observed_at=at(first))
+    assert not_point_in_time(warehouse, [first, first + 30 * DAY]) == {}
+    flagged = not_point_in_time(warehouse, [first - 30 * DAY, first, first + 30 * DAY])
+    assert set(flagged) == set(SNAPSHOT_KPIS)
+    assert flagged["licensed_seats"] == (f"the history of licences starts on {first}: 1 of 3 reference dates precede it "
+                                         "and read the earliest version loaded, not what was known then")
+
+
+def test_the_demo_loads_dated_snapshots_so_no_churner_shows_its_final_state_before_it_churned(
+        warehouse, warehouse_url, tmp_path):
+    world = build_world(120, 7)
+    end = WORLD_ANCHOR
+    start = end - 179 * DAY
+    days = snapshot_days(start, end)
+    write_snapshots(tmp_path, world, start, end)
+    assert load_snapshots(warehouse_url, tmp_path / "snapshots") == 4 * len(days)
+    # The ingest DAGs then find the same end state, now: nothing changes; a second demo run loads no snapshot.
+    final = snapshot_rows(world, end)
+    for stream in ("crm_accounts", "crm_contracts", "licences", "users"):
+        r = load_rows(warehouse_url, stream, final[stream], source=SOURCES[stream], complete=True, keep_raw=False)
+        assert (r.rows_inserted, r.rows_updated, r.rows_deleted, r.rows_quarantined) == (0, 0, 0, 0), stream
+    assert load_snapshots(warehouse_url, tmp_path / "snapshots") == 0
+
+    rebuild_kpis(warehouse, start + 30 * DAY, end, CONFIG)
+    seats = {(a, d): s for a, d, s in warehouse.execute(
+        "SELECT account_id, day, licensed_seats FROM marts.account_daily_kpis")}
+    churners = [a for a in world.accounts if a.churn_date and start + 30 * DAY < a.churn_date <= days[-2]]
+    assert len(churners) >= 3
+    for a in churners:
+        before = [seats[(a.company_id, d)] for d in (start + 30 * DAY, a.churn_date - DAY) if d >= a.created_on]
+        assert all(s and s > 0 for s in before), (a.company_id, a.churn_date, before)
+        # Known from the first snapshot after the churn on: no seats.
+        assert seats[(a.company_id, end)] == 0
