@@ -150,3 +150,14 @@ SELECT account_id, seats, _loaded_at, _source, _batch_id FROM staging.licences;
 INSERT INTO history.users (user_id, account_id, created_at, deactivated_at, role, loaded_at, _source, opened_in_batch)
 SELECT user_id, account_id, created_at, deactivated_at, role, _loaded_at, _source, _batch_id FROM staging.users;
 ANALYZE history.crm_accounts, history.crm_contracts, history.licences, history.users;
+
+-- The KPIs now read these streams as known on each day (include/sql/marts/account_daily_kpis.sql).
+COMMENT ON TABLE marts.account_daily_kpis IS 'One row per CRM account per UTC day from its creation while the CRM had it: the KPIs scorecards read, each as of the end of that day (nothing that happened or was loaded later is used: CRM accounts, contracts, licences and users come from history.<stream>, as known that day; before a stream''s first load its earliest version stands, see meta.snapshot_history_start). Windows "7d" / "30d" end on and include the day.';
+COMMENT ON COLUMN marts.account_daily_kpis.parent_account_id IS 'CRM parent account, as the CRM loads known that day had it.';
+COMMENT ON COLUMN marts.account_daily_kpis.csm_owner_id IS 'CSM owning the account, as known that day.';
+COMMENT ON COLUMN marts.account_daily_kpis.employees IS 'Company size from the CRM as known that day, for segments and per-employee rates.';
+COMMENT ON COLUMN marts.account_daily_kpis.industry IS 'Industry, as known that day.';
+COMMENT ON COLUMN marts.account_daily_kpis.region IS 'Region, as known that day.';
+COMMENT ON COLUMN marts.account_daily_kpis.lifecycle_stage IS 'CRM lifecycle stage as the latest CRM load by that day had it.';
+COMMENT ON COLUMN marts.account_daily_kpis.licensed_seats IS 'Seats the licence allowed as the latest licence load by that day had it (history.licences); NULL without a licence (or once a complete snapshot no longer had it).';
+COMMENT ON COLUMN marts.account_daily_kpis.issued_seats IS 'Users created on or before the day and not deactivated by its end, as the user loads known that day had them (a user deleted at the source stops counting from the load that found it gone).';
