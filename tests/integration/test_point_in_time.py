@@ -194,6 +194,20 @@ def test_an_incremental_load_never_deletes(warehouse, warehouse_url):
     assert batch == (False, 0)
 
 
+def test_a_snapshot_deletes_only_its_own_source_s_rows_and_never_a_row_it_quarantined(warehouse, warehouse_url):
+    load_rows(warehouse_url, "crm_accounts", [account("acme", 40)], complete=True)
+    load_rows(warehouse_url, "licences", [{"account_id": "acme", "seats": "10"}], source="billing", complete=True)
+    load_rows(warehouse_url, "users", [user("u1"), user("u2"), user("u3")], source="product_db", complete=True)
+    # Another system's complete list of licences says nothing about the product's users, nor about
+    # licences it never wrote; a user whose row now carries a bad date still exists at the source.
+    other = load_rows(warehouse_url, "licences", [], source="sales_sheet", complete=True)
+    bad = user("u2") | {"created_at": "not a date"}
+    kept = load_rows(warehouse_url, "users", [user("u1"), bad, user("u3")], source="product_db", complete=True)
+    assert (other.rows_deleted, kept.rows_deleted, kept.rows_quarantined) == (0, 0, 1)
+    assert warehouse.execute("SELECT count(*) FROM staging.licences").fetchone() == (1,)
+    assert warehouse.execute("SELECT count(*) FROM history.users WHERE valid_to IS NULL").fetchone() == (3,)
+
+
 def test_a_snapshot_that_lost_most_rows_deletes_none_and_says_so(warehouse, warehouse_url, caplog):
     load_rows(warehouse_url, "crm_accounts", [account("acme", 40)], complete=True)
     load_rows(warehouse_url, "users", [user(f"u{i}") for i in range(12)], complete=True)

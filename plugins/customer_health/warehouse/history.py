@@ -13,8 +13,9 @@ staging merge and inside its transaction; this module owns everything else:
   evaluation knows where each history starts (``meta.snapshot_history_start``)
   and flags KPIs of earlier days as not point in time.
 * A complete batch (``SpooledBatch.complete``: a full extraction, never an
-  incremental page) of a ``Stream.snapshot`` stream deletes the keys it lacks:
-  they leave staging and their version closes as ``deleted``. A batch that
+  incremental page) of a ``Stream.snapshot`` stream deletes the keys it lacks
+  among the rows its source wrote (another source feeding the stream speaks
+  for its own): they leave staging and their version closes as ``deleted``. A batch that
   would delete more than :data:`MAX_DELETED_SHARE` of a stream of at least
   :data:`GUARD_MIN_ROWS` rows deletes nothing and says so (a broken extraction
   that returns half a table must not erase it); the count is kept in
@@ -92,7 +93,7 @@ def record_batch(conn: psycopg.Connection, spool: SpooledBatch) -> HistoryResult
 
     if stream.snapshot and getattr(spool, "complete", False):
         counts = fetch_one_sql_file(
-            conn, _SQL + "find_absent.sql", staging=staging,
+            conn, _SQL + "find_absent.sql", {"source": spool.source}, staging=staging,
             staging_keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in stream.key),
             key_match=_match(stream.key, "c", "s"))
         absent, rows = counts["absent"], counts["staging_rows"]
