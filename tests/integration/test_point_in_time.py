@@ -246,7 +246,7 @@ def test_the_evaluation_flags_snapshot_kpis_only_on_reference_dates_before_their
 
 def test_the_demo_loads_dated_snapshots_so_no_churner_shows_its_final_state_before_it_churned(
         warehouse, warehouse_url, tmp_path):
-    world = build_world(120, 7)
+    world = build_world(60, 7)
     end = WORLD_ANCHOR
     start = end - 179 * DAY
     days = snapshot_days(start, end)
