@@ -110,7 +110,26 @@ FROM _bench_accounts AS a, generate_series(1, 3) AS n, (VALUES ('nps'), ('csat')
 INSERT INTO staging.crm_sentiment (entry_id, account_id, csm_owner_id, sentiment, note, recorded_at, _source, _batch_id)
 SELECT 's' || a.g || '-' || n, a.account_id, 'owner1', 1 + floor(random() * 3), 'note',
        %(end)s::timestamptz + interval '1 day' - random() * interval '360 days', 'bench', 0
-FROM _bench_accounts AS a, generate_series(1, 4) AS n
+FROM _bench_accounts AS a, generate_series(1, 4) AS n;
+
+-- The KPIs read the CRM, licences and users from history.<stream>, which the loader keeps; staging
+-- filled by hand gets the first version of everything there, as migration V040 does.
+INSERT INTO history.crm_accounts (account_id, name, parent_account_id, csm_owner_id, employees, industry, region,
+                                  lifecycle_stage, created_at, loaded_at, _source, opened_in_batch)
+SELECT account_id, name, parent_account_id, csm_owner_id, employees, industry, region, lifecycle_stage, created_at,
+       _loaded_at, _source, _batch_id
+FROM staging.crm_accounts;
+
+INSERT INTO history.crm_contracts (contract_id, account_id, start_date, end_date, arr, status, loaded_at, _source, opened_in_batch)
+SELECT contract_id, account_id, start_date, end_date, arr, status, _loaded_at, _source, _batch_id FROM staging.crm_contracts;
+
+INSERT INTO history.licences (account_id, seats, loaded_at, _source, opened_in_batch)
+SELECT account_id, seats, _loaded_at, _source, _batch_id FROM staging.licences;
+
+INSERT INTO history.users (user_id, account_id, created_at, deactivated_at, role, loaded_at, _source, opened_in_batch)
+SELECT user_id, account_id, created_at, deactivated_at, role, _loaded_at, _source, _batch_id FROM staging.users;
+
+ANALYZE history.crm_accounts, history.crm_contracts, history.licences, history.users
 """
 
 # Sessions: each account gets a share of the sessions by engagement x size; a

@@ -28,7 +28,10 @@ Why it looks the way it does:
 Output layout under OUT: ``manifest.json``; ``hubspot/{companies,deals,owners,
 p_csm_sentiment}.json``; ``typeform/forms.json`` and
 ``typeform/responses_<form_id>.json``; ``crm_csv/{accounts,contracts,
-expansions,sentiment,owners}_<YYYYMMDD>.csv``; ``survey_csv/csat_<YYYYMMDD>.csv``.
+expansions,sentiment,owners}_<YYYYMMDD>.csv``; ``survey_csv/csat_<YYYYMMDD>.csv``;
+``snapshots/{crm_accounts,crm_contracts,licences,users}_<YYYYMMDD>.csv``: the
+CRM and product as they stood every 30 days, which ``make demo`` loads as
+dated snapshots so that past days read what was known then (``demo.history``).
 The HubSpot emulator adds ``hubspot/tasks.json``; it is never overwritten here,
 so tasks survive a re-run (delete OUT to start over).
 """
@@ -43,7 +46,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from demo import crm, product_db, surveys
+from demo import crm, history, product_db, surveys
 from demo.world import WORLD_ANCHOR, build_world, simulate_voice
 
 DEFAULT_OUT = ".demo"
@@ -83,6 +86,7 @@ def generate(out_dir: str | Path = DEFAULT_OUT, accounts: int = DEFAULT_ACCOUNTS
     _write_csv(out / "survey_csv" / f"csat_{stamp}.csv", surveys.CSAT_COLUMNS, csat)
 
     counts = product_db.load(product_db_url, world, start, end_date, seed)
+    counts["snapshots"] = history.write_snapshots(out, world, start, end_date)
     counts |= {
         "accounts": len(objects["companies"]),
         "deals": len(objects["deals"]),

@@ -3,7 +3,9 @@
 1. Find the warehouse: ``WAREHOUSE_URL``, else a Postgres at 127.0.0.1:5432,
    else an embedded Postgres under ``.demo/pgdata`` (stopped when the demo ends).
 2. Apply migrations; generate the sample data (product database, CRM and
-   survey exports); start the HubSpot and Typeform emulators on loopback.
+   survey exports); load the dated snapshots of the CRM and the product into
+   history, as if the warehouse had been loading all along (``demo.history``);
+   start the HubSpot and Typeform emulators on loopback.
 3. Run the real DAGs through Airflow (``airflow dags test``): the ingest
    DAGs (CRM first), ``build_health_scores`` (with five weeks of history, so
    trends exist) and ``create_csm_tasks`` twice (the second creates nothing).
@@ -193,6 +195,11 @@ def run(args, url: str, started: float, *, embedded: bool = False) -> None:
     product_db_url = url_with_database(url, "product_demo")
     counts = generate(DEMO_DIR, args.accounts, args.days, 7, date.fromisoformat(args.end_date), product_db_url)
     print("    " + ", ".join(f"{k}: {v}" for k, v in counts.items() if isinstance(v, int)))
+    from demo.history import load_snapshots  # noqa: PLC0415
+
+    loaded = load_snapshots(url, DEMO_DIR / "snapshots")
+    if loaded:
+        print(f"    {loaded} dated snapshots of the CRM and the product loaded into history (past days read what was known then)")
 
     step("Emulators (HubSpot, Typeform) and receivers (Slack webhook, SMTP) on loopback")
     from demo.emulators import hubspot, typeform  # noqa: PLC0415

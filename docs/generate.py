@@ -26,6 +26,10 @@ def _notes(stream: Stream) -> str:
         notes.append("a large backfill may take the bulk path")
     if not stream.requires_known_account:
         notes.append("loads before the streams that must name a known account")
+    if stream.history:
+        notes.append(f"every version kept in `history.{stream.name}` (valid_from / valid_to): past days read what was known then")
+    if stream.snapshot:
+        notes.append("snapshot: a complete extraction deletes the keys it lacks")
     return "; ".join(notes)
 
 

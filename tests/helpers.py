@@ -18,8 +18,10 @@ EMPTY_TEXT = "<empty text>"
 
 
 def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", cursor: str | None = None,
-              keep_raw: bool = True, source_types: dict[str, str] | None = None) -> BatchResult:
-    """Load rows through the real loader; ``source_types`` makes the spool say a database typed them."""
+              keep_raw: bool = True, source_types: dict[str, str] | None = None, complete: bool = False,
+              observed_at=None) -> BatchResult:
+    """Load rows through the real loader; ``source_types`` makes the spool say a database typed them,
+    ``complete`` that the rows are a full snapshot of the stream, ``observed_at`` when it was taken."""
     with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
         batch_id = new_batch_id(conn)
         conn.autocommit = False
@@ -31,6 +33,7 @@ def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", 
             spool.path.write_text(spool.path.read_text(encoding="utf-8").replace(f",{EMPTY_TEXT},", ',"",'),
                                   encoding="utf-8")
             spool.source_types = source_types
+            spool.complete, spool.observed_at = complete, observed_at
             return load_batch(conn, spool, keep_raw=keep_raw)
 
 
@@ -48,7 +51,7 @@ def truncate_warehouse(url: str) -> None:
             sql.Identifier(schema, name)
             for schema, name in conn.execute(
                 """SELECT schemaname, tablename FROM pg_tables
-                   WHERE schemaname IN ('raw', 'staging', 'intermediate', 'marts', 'meta')
+                   WHERE schemaname IN ('raw', 'staging', 'history', 'intermediate', 'marts', 'meta')
                      AND tablename <> 'schema_migrations'"""
             )
         ]

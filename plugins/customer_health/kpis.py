@@ -29,9 +29,16 @@ and exits), distinct features are ORs of the day's bits, so nothing fans out
 30-fold. The integration tests check the day-by-day path against a full
 recompute, whole table against whole table.
 
-Everything is as of the end of each UTC day. CRM attributes, licences and the
-contracts' fields other than status have no history in staging, so those show
-today's value on past days too (see the column comments). Python only
+Everything is as of the end of each UTC day. CRM accounts, contracts,
+licences and users are read as the warehouse knew them then
+(``history.<stream>``, kept by the loader: ``warehouse/history.py``), so a
+later load that changes seats, ARR or a contract, or deletes a user, never
+changes a past day, in the daily build or a rebuild. "Known on day D" means
+the version the latest load by the end of D found; a load at 02:00 on D+1 is
+D+1's news. Before a stream's first load the earliest version loaded stands
+for every earlier day (the sources keep no history of their own): the best
+the warehouse has, and not point in time, which the evaluation flags
+(``evaluation.evaluate.not_point_in_time``). Python only
 orchestrates: values reach the SQL as bind parameters. Rollups count logins and
 core actions as ``include/config/kpis.yml`` said when a day was built: after
 changing it, rebuild.

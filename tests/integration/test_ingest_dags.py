@@ -99,3 +99,27 @@ def test_a_stale_feed_turns_its_freshness_check_red(warehouse, warehouse_url, pr
     assert states["load_usage_events"] == "success"
     assert states["check_usage_events"] == "failed"
     assert states["check_usage_events_keys"] == "success"
+
+
+@pytest.mark.airflow
+def test_rows_removed_from_the_product_db_are_deleted_by_the_next_full_snapshot(warehouse, warehouse_url, product_db,
+                                                                                  airflow_db):
+    load_rows(warehouse_url, "crm_accounts", accounts("a1", "a2"))
+    add_events(product_db, 1, 5, "2026-11-21")
+    with psycopg.connect(product_db, autocommit=True) as conn:
+        conn.execute("INSERT INTO app.organizations VALUES (4, 'a2', 'Beta', '2026-01-01')")
+        conn.execute("INSERT INTO app.subscriptions VALUES (4, 5, '2026-01-01')")
+    assert set(run_dag("ingest_product_db", datetime(2026, 11, 22, tzinfo=timezone.utc)).values()) == {"success"}
+    assert counts(warehouse)["staging.licences"] == 2
+    with psycopg.connect(product_db, autocommit=True) as conn:
+        conn.execute("DELETE FROM app.members WHERE id = 11")
+        conn.execute("DELETE FROM app.subscriptions WHERE organization_id = 4")
+    assert set(run_dag("ingest_product_db", datetime(2026, 11, 23, tzinfo=timezone.utc)).values()) == {"success"}
+    assert counts(warehouse) | {"meta.quarantine": 0} == {
+        "staging.usage_events": 5, "staging.users": 1, "staging.licences": 1, "meta.quarantine": 0}
+    # users and licences are complete snapshots (queries without a cursor); the events query is incremental
+    last = {stream: (complete, deleted) for stream, complete, deleted in warehouse.execute(
+        """SELECT DISTINCT ON (stream) stream, complete, rows_deleted FROM meta.load_batches
+           WHERE source = 'product_db' ORDER BY stream, batch_id DESC""")}
+    assert last == {"usage_events": (False, 0), "users": (True, 1), "licences": (True, 1)}
+    assert warehouse.execute("SELECT user_id FROM history.users WHERE deleted").fetchall() == [("11",)]

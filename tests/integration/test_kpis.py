@@ -233,7 +233,7 @@ def test_contract_arr_renewal_and_status_as_known_that_day(story):
 
 def test_a_status_loaded_before_the_term_end_shows_from_the_load_day(story):
     # The CRM row saying "churned" arrived on 2026-02-25: from then on it was known.
-    story.execute("UPDATE staging.crm_contracts SET _loaded_at = '2026-02-25T06:00:00Z' WHERE contract_id = 'g1'")
+    story.execute("UPDATE history.crm_contracts SET loaded_at = '2026-02-25T06:00:00Z' WHERE contract_id = 'g1'")
     rebuild_kpis(story, date(2026, 2, 24), date(2026, 2, 26), CONFIG)
     assert kpis(story, "gone", date(2026, 2, 24))["contract_status"] == "active"
     assert kpis(story, "gone", date(2026, 2, 25))["contract_status"] == "churned"

@@ -14,7 +14,12 @@
 -- * everything else (seats, contracts, surveys, sentiment) from small tables:
 --   the days on which a value changes, history before the grid folded into its
 --   first day, carried forward by running sums and "latest change" markers.
--- Nothing dated after a day is used for that day.
+-- Nothing dated after a day is used for that day, and CRM accounts, contracts,
+-- licences and users are read from history.<stream> as the warehouse knew them
+-- at the end of each day (history.known_days, migration V040): a later load that
+-- changes seats, ARR or a contract, or deletes a user, never changes a past day.
+-- Before a stream's first load its earliest version stands (the source keeps no
+-- history); the evaluation flags such days (meta.snapshot_history_start).
 -- Parameters: start, end, login_bits, milestone_bits.
 
 DELETE FROM marts.account_daily_kpis
@@ -31,10 +36,16 @@ INSERT INTO marts.account_daily_kpis (
 WITH bounds AS (
     SELECT %(start)s::date AS first_day, %(end)s::date AS last_day, %(start)s::date - 60 AS from_day
 ),
+account_versions AS (
+    -- Each CRM account version known on some day of the output, with those days.
+    SELECT h.*, (h.created_at AT TIME ZONE 'UTC')::date AS created_on,
+           history.known_days(h.valid_from, h.valid_to) AS known
+    FROM history.crm_accounts AS h, bounds AS b
+    WHERE history.known_days(h.valid_from, h.valid_to) && daterange(b.first_day, b.last_day, '[]')
+),
 accounts AS (
-    SELECT a.*, (a.created_at AT TIME ZONE 'UTC')::date AS created_on,
-           row_number() OVER (ORDER BY a.account_id) AS account_no
-    FROM staging.crm_accounts AS a
+    SELECT v.account_id, row_number() OVER (ORDER BY v.account_id) AS account_no
+    FROM (SELECT DISTINCT account_id FROM account_versions) AS v
 ),
 grid AS (
     -- Every account on every day of the grid (an integer series with constant
@@ -88,14 +99,31 @@ history AS (
     WHERE a.day < b.from_day
     GROUP BY a.account_id, b.from_day
 ),
+user_versions AS (
+    -- The days each user version counts as an issued seat: from its creation
+    -- (or the day the version became known) until its deactivation (not issued
+    -- at that day's end) or the day a later load changed or deleted it.
+    -- greatest / least skip NULLs: an open bound does not limit.
+    SELECT u.account_id,
+           greatest((u.created_at AT TIME ZONE 'UTC')::date, lower(u.known)) AS issued_from,
+           least((u.deactivated_at AT TIME ZONE 'UTC')::date, upper(u.known)) AS issued_until
+    FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known FROM history.users AS h) AS u
+    WHERE u.created_at IS NOT NULL AND NOT isempty(u.known)
+),
 seat_changes AS (
-    -- +1 the day a user is created, -1 the day it is deactivated (not issued at that day's end).
-    SELECT u.account_id, (u.created_at AT TIME ZONE 'UTC')::date AS on_day, 1 AS seats
-    FROM staging.users AS u
+    -- +1 the day a seat starts counting, -1 the day it stops.
+    SELECT u.account_id, u.issued_from AS on_day, 1 AS seats
+    FROM user_versions AS u
+    WHERE u.issued_until IS NULL OR u.issued_from < u.issued_until
     UNION ALL
-    SELECT u.account_id, (u.deactivated_at AT TIME ZONE 'UTC')::date, -1
-    FROM staging.users AS u
-    WHERE u.deactivated_at IS NOT NULL
+    SELECT u.account_id, u.issued_until, -1
+    FROM user_versions AS u
+    WHERE u.issued_from < u.issued_until
+),
+licence_versions AS (
+    SELECT h.account_id, h.seats, history.known_days(h.valid_from, h.valid_to) AS known
+    FROM history.licences AS h
+    WHERE NOT isempty(history.known_days(h.valid_from, h.valid_to))
 ),
 expansion_changes AS (
     -- An upsell or cross-sell counts for 365 days from the day it closed.
@@ -128,28 +156,36 @@ sentiment_days AS (
     ORDER BY s.account_id, (s.recorded_at AT TIME ZONE 'UTC')::date, s.recorded_at DESC, s.entry_id DESC
 ),
 contracts AS (
-    -- When each contract's status could be known: an outcome the CRM records later
+    -- Each contract version with the days it was known on [known_from, known_to),
+    -- and when its status could be known: an outcome the CRM records later
     -- (renewed, churned, expanded) is hidden until the term ends, the CRM row
     -- carrying it was loaded, or (expanded) an expansion closed within the term.
     SELECT c.contract_id, c.account_id, c.start_date, c.end_date, c.arr, c.status,
+           coalesce(lower(c.known), '-infinity'::date) AS known_from,
+           coalesce(upper(c.known), 'infinity'::date) AS known_to,
            CASE WHEN c.status = 'active' THEN c.start_date
-                ELSE least(c.end_date, (c._loaded_at AT TIME ZONE 'UTC')::date,
+                ELSE least(c.end_date, (c.loaded_at AT TIME ZONE 'UTC')::date,
                            CASE WHEN c.status = 'expanded' THEN (
                                SELECT min(x.closed_at) FROM staging.crm_expansions AS x
                                WHERE x.account_id = c.account_id
                                  AND x.closed_at >= c.start_date AND x.closed_at < c.end_date) END)
            END AS status_known_on
-    FROM staging.crm_contracts AS c
+    FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known FROM history.crm_contracts AS h) AS c
+    WHERE NOT isempty(c.known)
 ),
 contract_days AS (
-    -- Days on which an account's contract figures can change.
+    -- Days on which an account's contract figures can change (a later load
+    -- changing or deleting a contract is one).
     SELECT account_id, start_date AS on_day FROM contracts
     UNION SELECT account_id, end_date FROM contracts
     UNION SELECT account_id, end_date + 1 FROM contracts
     UNION SELECT account_id, status_known_on FROM contracts
+    UNION SELECT account_id, known_from FROM contracts WHERE known_from > '-infinity'::date
+    UNION SELECT account_id, known_to FROM contracts WHERE known_to < 'infinity'::date
 ),
 contract_states AS (
-    -- ARR, renewal date and status from each such day on. A contract covers
+    -- ARR, renewal date and status from each such day on, from the contract
+    -- versions known that day (none: all NULL). A contract covers
     -- start_date <= day < end_date (end_date is the renewal date, when the next term starts).
     SELECT d.account_id, d.on_day,
            CASE WHEN bool_or(c.start_date <= d.on_day)
@@ -163,7 +199,8 @@ contract_states AS (
                (array_agg(c.status ORDER BY c.end_date DESC, c.start_date DESC, c.contract_id DESC)
                     FILTER (WHERE c.start_date <= d.on_day))[1]) AS status
     FROM contract_days AS d
-    JOIN contracts AS c ON c.account_id = d.account_id
+    LEFT JOIN contracts AS c
+           ON c.account_id = d.account_id AND c.known_from <= d.on_day AND d.on_day < c.known_to
     GROUP BY d.account_id, d.on_day
 ),
 changes AS (
@@ -289,8 +326,8 @@ windowed AS (
     FROM lagged AS l
 )
 SELECT a.account_id, w.day,
-       a.parent_account_id, a.csm_owner_id, a.employees, a.industry, a.region, a.lifecycle_stage,
-       w.day - a.created_on                                             AS tenure_days,
+       av.parent_account_id, av.csm_owner_id, av.employees, av.industry, av.region, av.lifecycle_stage,
+       w.day - av.created_on                                            AS tenure_days,
        w.logins_7d, w.logins_30d, w.active_days_7d, w.active_days_30d, w.active_users_7d, w.active_users_30d,
        l.seats                                                          AS licensed_seats,
        coalesce(v.issued_seats, 0)                                      AS issued_seats,
@@ -310,11 +347,13 @@ SELECT a.account_id, w.day,
        v.contract_status,
        coalesce(v.expansions_12m, 0)                                    AS expansions_12m,
        v.nps_latest, v.nps_latest_at, v.csat_avg_90d, v.csm_sentiment_latest, v.csm_sentiment_at,
-       w.core_actions_30d::float8 / NULLIF(a.employees, 0)              AS core_actions_per_employee_30d
+       w.core_actions_30d::float8 / NULLIF(av.employees, 0)             AS core_actions_per_employee_30d
 FROM windowed AS w
 CROSS JOIN bounds AS b
 JOIN accounts AS a ON a.account_no = w.account_no
-LEFT JOIN staging.licences AS l ON l.account_id = a.account_id
+-- The account as known that day: none after it was deleted from the CRM.
+JOIN account_versions AS av ON av.account_id = a.account_id AND av.known @> w.day
+LEFT JOIN licence_versions AS l ON l.account_id = a.account_id AND l.known @> w.day
 LEFT JOIN as_of_values AS v ON v.account_id = a.account_id AND v.day = w.as_of_day
 WHERE w.day >= b.first_day
-  AND (w.day >= a.created_on OR a.created_on IS NULL);
+  AND (w.day >= av.created_on OR av.created_on IS NULL);

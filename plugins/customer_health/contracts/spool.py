@@ -9,6 +9,7 @@ what the loader needs to know besides the file.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -42,6 +43,11 @@ class SpooledBatch(Protocol):
     """Largest cursor value of the batch (text order): where the next run starts."""
     source_types: dict[str, str] | None
     """Column -> type the values came out of, when a database typed them (None: text from files and APIs)."""
+
+    complete: bool
+    """The extraction read the whole stream (not an incremental page): absent keys were deleted at the source."""
+    observed_at: datetime | None
+    """When the source held what the batch holds, for a dated snapshot; None: the time of the load."""
 
     @property
     def header(self) -> list[str]: ...

@@ -39,11 +39,22 @@ class Stream:
     # straight into it (the loader's bulk path): any break of the contract still
     # raises there and the batch goes through the value-by-value checks instead.
     bulk_load: bool = False
+    # Versions are kept in history.<name> (SCD type 2, valid_from / valid_to per
+    # load) so that a past day reads what was known that day, not today's row.
+    history: bool = False
+    # A complete extraction (a full snapshot, not an incremental page) lists
+    # every live row: a key it lacks was deleted at the source, leaves staging
+    # and its history version closes as deleted.
+    snapshot: bool = False
     description: str = ""
 
     def __post_init__(self):
         if self.bulk_load and not self.immutable:
             raise ValueError(f"stream {self.name}: the bulk path only inserts, so it needs an immutable stream")
+        if (self.history or self.snapshot) and self.immutable:
+            raise ValueError(f"stream {self.name}: an immutable stream has one version per key: no history, no snapshot")
+        if self.snapshot and not self.history:
+            raise ValueError(f"stream {self.name}: a snapshot stream records its deletions in history, so it needs history=True")
         unknown = set(self.key) - set(self.columns)
         if unknown:
             raise ValueError(f"stream {self.name}: key columns {sorted(unknown)} are not columns of the stream")
@@ -89,12 +100,16 @@ STREAMS: dict[str, Stream] = {
                 Column("role", "text"),
             ),
             key=("user_id",),
+            history=True,
+            snapshot=True,
             description="issued seats",
         ),
         Stream(
             "licences",
             (Column("account_id", "text"), Column("seats", "integer")),
             key=("account_id",),
+            history=True,
+            snapshot=True,
             description="licensed seats",
         ),
         Stream(
@@ -112,6 +127,8 @@ STREAMS: dict[str, Stream] = {
             ),
             key=("account_id",),
             requires_known_account=False,
+            history=True,
+            snapshot=True,
         ),
         Stream(
             "crm_owners",
@@ -131,6 +148,8 @@ STREAMS: dict[str, Stream] = {
                 Column("status", "text", "active, renewed, churned, expanded"),
             ),
             key=("contract_id",),
+            history=True,
+            snapshot=True,
         ),
         Stream(
             "crm_expansions",

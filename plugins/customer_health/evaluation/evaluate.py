@@ -29,14 +29,43 @@ log = logging.getLogger(__name__)
 
 BANDS = ("red", "yellow", "green", "insufficient_data")
 
-# KPIs computed from snapshot streams (CRM accounts, licences, users) whose past days still read
-# today's values until the warehouse keeps their history (valid_from / valid_to). On them a past
-# day can see the outcome (a churned account's licences are gone), so their figures are reported
-# with a warning and never held up against the score.
-NOT_POINT_IN_TIME = frozenset({
-    "employees", "licensed_seats", "issued_seats", "seat_utilisation", "logins_per_seat_30d",
-    "core_actions_per_employee_30d",
-})
+# KPIs computed from snapshot streams, and the streams they read. The KPI build reads those
+# streams' history (history.<stream>, migration V040), so a day's value is what the warehouse knew
+# that day - but only from each stream's first load on: on earlier days the earliest version loaded
+# stands (the source keeps no history), and it may carry the outcome (a churned account's licence
+# at 0 seats, its users removed). Such KPIs are, for an evaluation whose reference dates precede
+# that first load, reported with a warning and never held up against the score (nor fitted):
+# :func:`not_point_in_time` says which, per run.
+SNAPSHOT_KPIS: dict[str, tuple[str, ...]] = {
+    "employees": ("crm_accounts",),
+    "core_actions_per_employee_30d": ("crm_accounts",),
+    "licensed_seats": ("licences",),
+    "seat_utilisation": ("licences",),
+    "logins_per_seat_30d": ("licences",),
+    "issued_seats": ("users",),
+}
+NOT_POINT_IN_TIME = frozenset(SNAPSHOT_KPIS)
+"""The KPIs that can be not point in time: those of :data:`SNAPSHOT_KPIS`."""
+
+
+def not_point_in_time(conn: psycopg.Connection, reference_dates: list[date]) -> dict[str, str]:
+    """KPI -> why its values on some of ``reference_dates`` are not what was known on them: the dates
+    precede the first load kept in its stream's history (or the stream was never loaded)."""
+    starts = {r["stream"]: r["first_day"] for r in frame(conn, "evaluation/history_start.sql").to_dict("records")}
+    out = {}
+    for kpi, streams in SNAPSHOT_KPIS.items():
+        reasons = []
+        for stream in streams:
+            start = starts.get(stream)
+            start = None if start is None or pd.isna(start) else start
+            before = [d for d in reference_dates if start is None or d < start]
+            if before:
+                since = f"starts on {start}" if start else "is empty"
+                reasons.append(f"the history of {stream} {since}: {len(before)} of {len(reference_dates)} reference "
+                               "dates precede it and read the earliest version loaded, not what was known then")
+        if reasons:
+            out[kpi] = "; ".join(reasons)
+    return out
 
 
 @dataclass
@@ -107,6 +136,8 @@ class Evaluation:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     play_effects: list[PlayEffect] = field(default_factory=list)
     run_id: int | None = None
+    # KPI -> why it is not point in time on these reference dates (see not_point_in_time).
+    not_point_in_time: dict[str, str] = field(default_factory=dict)
 
     def metric(self, subject_kind: str, subject: str, metric: str = "roc_auc", scope: str = "all") -> Metric | None:
         for m in self.metrics:
@@ -227,7 +258,7 @@ def _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, un
     refs = sorted(set(cohort["reference_date"]))
     result = Evaluation(
         version, horizon, refs, len(cohort), cohort["account_id"].nunique(), int(cohort["churned"].sum()),
-        st.Estimate(None, None, None, 0, 0), "",
+        st.Estimate(None, None, None, 0, 0), "", not_point_in_time=not_point_in_time(conn, refs),
     )
     scopes = [("all", cohort)] + [(f"scorecard:{name}", rows) for name, rows in sorted(cohort.groupby("scorecard"))]
     # B2B churn happens at a contract end: nearness of renewal alone "predicts" churn within the
@@ -253,12 +284,13 @@ def _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, un
             cohort[["account_id", "reference_date", "churned"]], on=["account_id", "reference_date"])
         kpi_metrics = _kpi_metrics(kpis, samples, seed, min_churned)
         result.metrics.extend(kpi_metrics)
-        result.diagnostics.extend(_unused_kpi_diagnostics(kpi_metrics, scorecard_kpis, result.score_auc))
+        result.diagnostics.extend(_unused_kpi_diagnostics(kpi_metrics, scorecard_kpis, result.score_auc,
+                                                          result.not_point_in_time))
         result.diagnostics.extend(
             Diagnostic("not_point_in_time", m.subject, "all",
-                       f"{m.subject} reads today's CRM / licence values on past days (AUC {m.estimate.fmt()}): its figure may "
+                       f"{m.subject} (AUC {m.estimate.fmt()}): {result.not_point_in_time[m.subject]}. Its figure may "
                        "carry the outcome itself and is not compared with the score.")
-            for m in kpi_metrics if m.subject in NOT_POINT_IN_TIME)
+            for m in kpi_metrics if m.subject in result.not_point_in_time)
     quadrants = frame(conn, "evaluation/cohort_quadrants.sql", params)
     if not quadrants.empty:
         result.bins.extend(_quadrant_bins(quadrants.merge(cohort, on=["account_id", "reference_date"])))
@@ -388,11 +420,12 @@ def _kpi_metrics(kpis: pd.DataFrame, samples: int, seed: int, min_churned: int) 
     return out
 
 
-def _unused_kpi_diagnostics(kpi_metrics: list[Metric], scorecard_kpis: set[str], score: st.Estimate) -> list[Diagnostic]:
+def _unused_kpi_diagnostics(kpi_metrics: list[Metric], scorecard_kpis: set[str], score: st.Estimate,
+                            leaky: dict[str, str]) -> list[Diagnostic]:
     out = []
     score_strength = abs(score.value - 0.5) if score.value is not None else 0.0
     for m in kpi_metrics:
-        if (m.subject in scorecard_kpis or m.subject in NOT_POINT_IN_TIME or m.subject == "days_to_renewal"
+        if (m.subject in scorecard_kpis or m.subject in leaky or m.subject == "days_to_renewal"
                 or m.signal not in ("lower is riskier", "higher is riskier")):
             continue
         strength = abs(m.estimate.value - 0.5)
@@ -467,7 +500,7 @@ def _verdict(result: Evaluation, min_churned: int) -> str:
         head = (f"The score points the wrong way: accounts it rates healthier churned more (ROC AUC {auc.fmt()}); "
                 "check the measures' directions")
     best = max((m for m in result.metrics if m.subject_kind == "kpi" and m.signal.endswith("is riskier")
-                and m.subject not in NOT_POINT_IN_TIME and m.subject != "days_to_renewal"),
+                and m.subject not in result.not_point_in_time and m.subject != "days_to_renewal"),
                key=lambda m: abs(m.estimate.value - 0.5), default=None)
     tail = ""
     if best is not None and abs(best.estimate.value - 0.5) > abs(auc.value - 0.5) + 0.02:

@@ -37,7 +37,7 @@ from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.scorecards import ScorecardsFile
 from customer_health.evaluation import statistics as st
 from customer_health.evaluation.evaluate import (
-    NOT_POINT_IN_TIME,
+    not_point_in_time,
     build_outcomes,
     data_span,
     frame,
@@ -48,7 +48,8 @@ from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 
 log = logging.getLogger(__name__)
 
-NEVER_CANDIDATES = NOT_POINT_IN_TIME | {"days_to_renewal", "arr", "csm_sentiment_latest", "tenure_days"}
+# Besides these, KPIs that are not point in time on the fitting dates (evaluate.not_point_in_time) are left out.
+NEVER_CANDIDATES = {"days_to_renewal", "arr", "csm_sentiment_latest", "tenure_days"}
 MIN_COEFFICIENT_SHARE = 0.05
 
 
@@ -110,8 +111,9 @@ def fit_scorecard(
     train_dates, test_dates = refs[:split], refs[split:]
     train = rows[rows["reference_date"].isin(train_dates)]
     test = rows[rows["reference_date"].isin(test_dates)]
+    leaky = not_point_in_time(conn, refs)
     candidates = [k for k in sorted(NUMERIC_KPIS) if k in rows.columns and k not in NEVER_CANDIDATES
-                  and pd.to_numeric(rows[k], errors="coerce").notna().any()]
+                  and k not in leaky and pd.to_numeric(rows[k], errors="coerce").notna().any()]
     screened = []
     for kpi in candidates:
         # Oriented as the evaluation reports KPIs: above 0.5 = lower values churned more.

@@ -63,6 +63,10 @@ class Spool:
         """Largest cursor value of the batch (text order): where the next run starts."""
         self.source_types: dict[str, str] | None = None
         """Column -> type the values came out of, when a database typed them (None: text from files and APIs)."""
+        self.complete = False
+        """The batch is the whole stream as the source has it now (see :meth:`Extractor.is_complete`)."""
+        self.observed_at = None
+        """When the source was in the state the batch holds, if not now (a dated snapshot); None: the load's time."""
         self._file = None
         self._writer = None
 
@@ -125,6 +129,12 @@ class Extractor:
         one becomes the next run's ``cursor``.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement records() or extract()")
+
+    def is_complete(self, stream: Stream, options: BaseModel, cursor: str | None) -> bool:
+        """Whether an extraction from ``cursor`` returns every live row of the stream, so that a key it lacks was
+        deleted at the source. Only then may a snapshot stream's load delete (``Stream.snapshot``). False unless a
+        kind knows better: an incremental page or a folder of exports says nothing about rows it does not carry."""
+        return False
 
     def extract(self, stream: Stream, options: BaseModel, cursor: str | None, spool: Spool) -> None:
         """Write the records of :meth:`records` to ``spool``, which keeps the largest cursor.

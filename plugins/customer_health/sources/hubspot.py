@@ -45,6 +45,11 @@ class HubSpotExtractor(Extractor):
     SourceOptions = HubSpotOptions
     StreamOptions = HubSpotStream
 
+    def is_complete(self, stream: Stream, options: HubSpotStream, cursor: str | None) -> bool:
+        # Owners are listed whole; a search without a modified-since filter returns every live
+        # (not archived) record. An incremental search carries only what changed.
+        return options.object == "owners" or options.mode == "full" or cursor is None
+
     def records(self, stream: Stream, options: HubSpotStream, cursor: str | None) -> Iterator[Record]:
         missing = [c for c in stream.columns if c not in options.properties]
         if missing:

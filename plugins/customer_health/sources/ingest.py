@@ -43,6 +43,7 @@ def ingest_stream(
         conn.autocommit = False
         with tempfile.TemporaryDirectory(prefix=f"spool-{source_name}-{stream_name}-") as tmp:
             spool = Spool(Path(tmp) / "batch.csv", source_name, batch_id, configured.stream)
+            spool.complete = extractor.is_complete(configured.stream, configured.options, cursor)
             log.info("extracting %s.%s from cursor %r (batch %s)", source_name, stream_name, cursor, batch_id)
             try:
                 extractor.extract(configured.stream, configured.options, cursor, spool)

@@ -43,6 +43,10 @@ class PostgresExtractor(Extractor):
     kind = "postgres"
     StreamOptions = PostgresStream
 
+    def is_complete(self, stream: Stream, options: PostgresStream, cursor: str | None) -> bool:
+        # A query without a cursor reads the whole table in one snapshot.
+        return not options.incremental
+
     def extract(self, stream: Stream, options: PostgresStream, cursor: str | None, spool: Spool) -> None:
         query = sql.SQL(read_sql(options.query).strip().rstrip(";"))
         columns = sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(c)) for c in stream.columns)

@@ -15,6 +15,8 @@ The careful path takes any batch, value by value:
 4. Rows with reasons go to ``meta.quarantine`` with their raw payload; the rest
    are merged into ``staging.<stream>`` (insert new keys, update changed rows
    of mutable streams, leave identical rows alone).
+5. Streams with history keep each version in ``history.<stream>``, and a
+   complete snapshot deletes the keys it lacks (``warehouse/history.py``).
 
 The bulk path takes a backfill: a batch of database-typed values at least as
 large as the staging table, for a stream whose staging table states the row
@@ -40,6 +42,7 @@ from psycopg import sql
 from customer_health.contracts.spool import SPOOL_META_COLUMNS, SpooledBatch
 from customer_health.contracts.streams import Stream
 from customer_health.paths import read_sql
+from customer_health.warehouse import history
 from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file, sql_statement
 
 # The statements live in include/sql/warehouse/loader/; Python composes only the
@@ -73,6 +76,11 @@ class BatchResult:
     rows_updated: int = 0
     rows_unchanged: int = 0
     rows_quarantined: int = 0
+    # Snapshot streams: rows a complete batch lacked (deleted at the source), and absent rows not deleted
+    # because there were too many at once (see warehouse/history.py).
+    complete: bool = False
+    rows_deleted: int = 0
+    rows_deletion_withheld: int = 0
     path: str = "careful"
     # Seconds per step of the bulk path (copy, checks, indexes): where a backfill's time went.
     steps: dict[str, float] = field(default_factory=dict)
@@ -153,6 +161,10 @@ def load_batch(conn: psycopg.Connection, spool: SpooledBatch, *, keep_raw: bool 
             _flag_shared_contract_breaks(conn, stream)
             result.rows_quarantined = _quarantine(conn, source, stream, batch_id, landing)
             result.rows_inserted, result.rows_updated = _merge(conn, source, stream, batch_id)
+            # Versions and deletions of snapshot streams: one call, everything else in warehouse/history.py.
+            recorded = history.record_batch(conn, spool)
+            result.complete = bool(getattr(spool, "complete", False))
+            result.rows_deleted, result.rows_deletion_withheld = recorded.deleted, recorded.deletion_withheld
         result.rows_unchanged = result.rows_received - result.rows_quarantined - result.rows_inserted - result.rows_updated
         result.cursor_to = _advance_cursor(conn, source, stream, batch_id, spool.cursor, cursor_from)
         run_sql_file(conn, _SQL + "finish_batch.sql", result.as_dict())

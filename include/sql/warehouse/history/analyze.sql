@@ -1,0 +1,2 @@
+-- Statistics of the history table after a load changed it: the KPI build reads it next.
+ANALYZE {history}
