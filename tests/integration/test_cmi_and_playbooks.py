@@ -271,13 +271,67 @@ def test_template_errors_name_the_play(tmp_path, warehouse, world):
     broken.write_text(PLAYBOOKS.replace("{{ account.name }} の", "{{ account.nmae }} の"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"plays\[0\] \(keep_them\)\.task\.title: template error: .*nmae"):
         load_playbooks(broken)
-    # a template that is valid but fails on a real account's data names the play and the account
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # a KPI any account may lack today: fails at validation, not in the 5 a.m. run
+        ("{{ kpis.nps_latest + 1 }}",
+         "plays[1] (drop).task.body: template fails for an account missing values (any KPI, the score, the CMI or "
+         "an account detail may be None on a real day): TypeError: unsupported operand type(s) for +: 'NoneType' "
+         "and 'int'; guard the value"),
+        # a name that is not in the KPI catalogue: what is allowed is listed
+        ("{{ kpis.nps_lastest }}", "'dict object' has no attribute 'nps_lastest'; a template can use account, cmi,"),
+        # runaway loops stop after a bounded number of steps (milliseconds), naming the limits
+        ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+         "plays[1] (drop).task.body: template error: more than 10,000 loop iterations and calls; a template may take "
+         "at most 10,000 loop iterations and calls, write 20,000 characters and run 1 s"),
+        ("{{ 'x' * 10000000 }}", "template error: '*' would make 10,000,000 items"),
+        ("{{ reason | center(1000000000) }}", "template error: filter do_center given 1000000000"),
+    ],
+)
+def test_templates_that_would_fail_or_run_away_fail_validation(tmp_path, template, expected):
+    path = tmp_path / "playbooks.yml"
+    path.write_text(PLAYBOOKS.replace('"Drop at {{ account.name }}", body: "{{ reason }}"',
+                                      f'"Drop at {{{{ account.name }}}}", body: "{template}"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_playbooks(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert expected in str(error.value), str(error.value)
+
+
+def test_a_value_the_conditions_guarantee_may_be_used_unguarded(tmp_path):
+    """The logins play fires only when logins_change_30d_pct is known: arithmetic on it validates."""
+    path = tmp_path / "playbooks.yml"
+    path.write_text(PLAYBOOKS.replace('"Logins {{ account.name }}", body: "{{ reason }}"',
+                                      '"Logins {{ account.name }}", body: "{{ (kpis.logins_change_30d_pct * 100) | round }}"'),
+                    encoding="utf-8")
+    assert load_playbooks(path)[0].plays[3].name == "logins"
+
+
+def test_a_template_failing_on_one_accounts_data_skips_only_that_task(tmp_path, warehouse, world, caplog):
+    """Valid for every sample, failing on real data (a division by a KPI that is 0 for one account):
+    that play's task for that account is not made, everything else is, and the run reports it."""
+    _, _, cmi_version = world
+    warehouse.execute("UPDATE marts.account_daily_kpis SET logins_7d = CASE account_id WHEN 'keep' THEN 0 ELSE 4 END")
     runtime = tmp_path / "runtime.yml"
-    runtime.write_text(PLAYBOOKS.replace('"Drop at {{ account.name }}", body: "{{ reason }}"',
-                                         '"Drop at {{ account.name }}", body: "{{ kpis.nps_latest + 1 }}"'), encoding="utf-8")
+    runtime.write_text(PLAYBOOKS.replace(
+        'body: "スコア {{ score.value }}（{{ score.band }}）。理由: {{ reason }}"',
+        'body: "{% if kpis.logins_7d is not none %}{{ 28 // kpis.logins_7d }} days per login{% endif %}"'),
+        encoding="utf-8")
     playbooks, version = load_playbooks(runtime)
-    with pytest.raises(PlayRenderError, match="play 'drop' could not render for account dropper"):
-        run_playbooks(warehouse, DAY, playbooks, version, HV, world[2])
+    with caplog.at_level("ERROR", logger="customer_health.playbooks.engine"):
+        run = run_playbooks(warehouse, DAY, playbooks, version, HV, cmi_version)
+    assert run.errors == ["playbooks.yml: play 'keep_them' could not render for account keep: "
+                          "ZeroDivisionError: integer division or modulo by zero"]
+    assert "play 'keep_them' could not render for account keep" in caplog.text
+    assert tasks(warehouse) == [
+        ("assess", "fine"), ("detractor", "detractor"), ("drop", "dropper"),
+        ("keep_them", "reddened"), ("logins", "quiet"), ("red", "reddened"), ("renewal", "renewing"),
+    ]
+    body = warehouse.execute("SELECT body FROM marts.csm_tasks WHERE play = 'keep_them'").fetchone()[0]
+    assert body == "7 days per login"
 
 
 def test_accounts_with_insufficient_data_in_the_window_do_not_break_score_drop(warehouse, world):

@@ -6,9 +6,14 @@ the plays registered under that version against the quadrants of the latest
 scoring run (``meta.scoring_runs``), under the scoring and CMI versions that run
 used. Nothing here re-reads scorecards.yml or cmi.yml: editing them after the
 scores were made cannot change which scores the tasks come from.
+
+Live tasks are created and auto-closed only from the latest scored day. A
+past day is evaluated as a preview that writes nothing: its scores are old
+news, and tasks made (or closed) from them would be wrong today.
 """
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from customer_health.config.loader import load_yaml_text, read_config
@@ -16,6 +21,8 @@ from customer_health.config.playbooks import PlaybooksFile, playbooks_path
 from customer_health.playbooks.engine import PlaybookRun, run_playbooks
 from customer_health.warehouse import config_versions
 from customer_health.warehouse.db import connect
+
+log = logging.getLogger(__name__)
 
 
 def register_playbooks(warehouse_url: str | None = None) -> str:
@@ -28,10 +35,12 @@ def register_playbooks(warehouse_url: str | None = None) -> str:
 
 def create_tasks(day: date | None = None, warehouse_url: str | None = None,
                  playbooks_version: str | None = None) -> PlaybookRun:
-    """Evaluate the plays for ``day`` (default: the day of the latest scoring run) under the run's versions."""
+    """Evaluate the plays for the latest scored day under its run's versions and write the tasks; for an
+    earlier ``day``, the same evaluation as a preview that writes nothing (the run says so)."""
     playbooks_version = playbooks_version or register_playbooks(warehouse_url)
     with connect(warehouse_url) as conn:
-        scored = config_versions.latest_scoring_run(conn, day)
+        latest = config_versions.latest_scoring_run(conn)
+        scored = config_versions.latest_scoring_run(conn, day) if day else latest
         if scored is None:
             raise RuntimeError(
                 f"no scoring run {'covers ' + day.isoformat() if day else 'has finished'} yet: run build_health_scores first"
@@ -39,5 +48,13 @@ def create_tasks(day: date | None = None, warehouse_url: str | None = None,
         stored = config_versions.registered(conn, "playbooks", playbooks_version)
         playbooks = load_yaml_text(stored["source_yaml"], PlaybooksFile,
                                    f"meta.config_versions (playbooks {playbooks_version})")
-        return run_playbooks(conn, day or scored.day, playbooks, playbooks_version,
-                             scored.scoring_version, scored.cmi_version)
+        day = day or scored.day
+        preview = day < latest.day
+        run = run_playbooks(conn, day, playbooks, playbooks_version, scored.scoring_version, scored.cmi_version,
+                            preview=preview)
+    if preview:
+        run.note = (f"{day} is before the latest scored day {latest.day}: evaluated as a preview, nothing written "
+                    f"(would create {sum(run.created.values())}, close {sum(run.auto_closed.values())}); "
+                    "live tasks come only from the latest scored day")
+        log.warning("%s", run.note)
+    return run
