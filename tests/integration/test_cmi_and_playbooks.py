@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -370,3 +371,74 @@ def test_held_out_tasks_are_recorded_but_never_delivered(warehouse, world, tmp_p
     assert held_ids and held_ids != {r[0] for r in rows}
     pending = {r[0] for r in warehouse.execute(read_sql("delivery/crm_pending_tasks.sql"), {"limit": None})}
     assert pending and not held_ids & pending  # the CRM push (and every digest: no channel) skips them
+
+
+def copy_day(conn, source: date, target: date, kpi_updates: str = "") -> None:
+    """The marts of ``source`` again for ``target`` (KPIs edited by ``kpi_updates``), as a next scoring run leaves them."""
+    for table in ("marts.account_daily_kpis", "marts.health_scores", "marts.account_quadrants"):
+        conn.execute(f"CREATE TEMP TABLE copied AS SELECT * FROM {table} WHERE day = %s", [source])  # noqa: S608
+        conn.execute("UPDATE copied SET day = %s", [target])
+        if table == "marts.account_daily_kpis" and kpi_updates:
+            conn.execute(kpi_updates)
+        conn.execute(f"INSERT INTO {table} SELECT * FROM copied")  # noqa: S608
+        conn.execute("DROP TABLE copied")
+
+
+def all_tasks(conn):
+    return sorted(conn.execute(
+        "SELECT play, account_id, day, status, close_reason, title FROM marts.csm_tasks").fetchall())
+
+
+def test_a_past_days_task_run_writes_nothing_and_today_is_as_if_it_never_ran(warehouse, warehouse_url, world,
+                                                                              tmp_path, monkeypatch):
+    """The issue's scenario: create_csm_tasks for a past day, then for today. Live tasks come only from the
+    latest scored day; the past day is a preview. Today: 'quiet' logs in again, 'fine' became a detractor."""
+    from customer_health.playbooks.pipeline import create_tasks, register_playbooks
+
+    _, _, cmi_version = world
+    today = DAY + timedelta(days=1)
+    copy_day(warehouse, DAY, today, "UPDATE copied SET logins_change_30d_pct = CASE account_id WHEN 'quiet' THEN 0.1 "
+                                    "ELSE logins_change_30d_pct END, nps_latest = CASE account_id WHEN 'fine' THEN 2 "
+                                    "ELSE nps_latest END")
+    for day in (DAY, today):
+        warehouse.execute("INSERT INTO meta.scoring_runs (day, scoring_version, cmi_version, days_scored) "
+                          "VALUES (%s, %s, %s, 1)", [day, HV, cmi_version])
+    include = tmp_path / "include"
+    (include / "config").mkdir(parents=True)
+    (include / "sql").symlink_to(Path(__file__).resolve().parents[2] / "include" / "sql")
+    (include / "config" / "playbooks.yml").write_text(PLAYBOOKS, encoding="utf-8")
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    version = register_playbooks(warehouse_url)
+
+    first = create_tasks(warehouse_url=warehouse_url, playbooks_version=version)  # the daily run: today
+    assert first.day == today and not first.preview
+    today_alone = all_tasks(warehouse)
+    assert ("detractor", "fine", today, "open", None, "NPS Account fine") in today_alone
+    assert not any(t[:2] == ("logins", "quiet") for t in today_alone)
+    history = warehouse.execute("SELECT count(*) FROM marts.csm_task_history").fetchone()
+
+    past = create_tasks(DAY, warehouse_url=warehouse_url, playbooks_version=version)  # an operator's backfill
+    assert all_tasks(warehouse) == today_alone
+    assert warehouse.execute("SELECT count(*) FROM marts.csm_task_history").fetchone() == history
+    assert past.preview and past.day == DAY
+    assert "before the latest scored day" in past.note and "nothing written" in past.note
+    # what the old day would have done: made a task from old data, closed a valid one of today
+    assert ("create", "logins", "quiet") in {(p.action, p.play, p.account_id) for p in past.planned}
+    assert ("close", "detractor", "fine") in {(p.action, p.play, p.account_id) for p in past.planned}
+
+    again = create_tasks(warehouse_url=warehouse_url, playbooks_version=version)  # today again
+    assert not again.preview and sum(again.created.values()) == sum(again.auto_closed.values()) == 0
+    assert all_tasks(warehouse) == today_alone
+
+
+def test_a_rerun_of_a_past_days_scoring_does_not_make_that_day_the_live_one(warehouse, warehouse_url, world):
+    """meta.scoring_runs: a past day rescored later is not 'the latest scored day'."""
+    from customer_health.warehouse.config_versions import latest_scoring_run
+
+    _, _, cmi_version = world
+    today = DAY + timedelta(days=1)
+    for day in (today, DAY):  # today scored first, then a rerun of yesterday
+        warehouse.execute("INSERT INTO meta.scoring_runs (day, scoring_version, cmi_version, days_scored) "
+                          "VALUES (%s, %s, %s, 1)", [day, HV, cmi_version])
+    assert latest_scoring_run(warehouse).day == today
+    assert latest_scoring_run(warehouse, DAY).day == DAY
