@@ -168,3 +168,21 @@ def test_a_nested_duplicate_names_its_key_path(tmp_path):
     broken.write_text(text.replace(edit, edit + "          industry: sector\n", 1), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sources\.crm\.streams\.crm_accounts\.properties\.industry: key given twice"):
         load_sources(broken)
+
+
+def test_validate_config_fails_naming_file_and_key(tmp_path, monkeypatch, capsys):
+    """`python -m customer_health validate-config` on a scratch include/: exit 2 and the problem, no traceback."""
+    import shutil
+
+    from customer_health.cli import main
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include" / "config", include / "config")
+    (include / "sql").symlink_to(REPO_ROOT / "include" / "sql")
+    sources = include / "config" / "sources.yml"
+    sources.write_text(SOURCES.read_text(encoding="utf-8").replace('schedule: "0 2 * * *"', 'schedule: "0 25 * * *"'),
+                       encoding="utf-8")
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    assert main(["validate-config"]) == 2
+    err = capsys.readouterr().err
+    assert f"{sources}: sources.crm.schedule: Value error, '0 25 * * *' is not a valid cron expression" in err
