@@ -10,8 +10,9 @@ top of it every render gets a budget:
   recursive loops) spends one; more than ``MAX_STEPS`` stops the render;
 - **size**: the output may not exceed ``MAX_CHARS`` characters, ``*`` may not
   build a longer string or list, ``**`` takes no exponent above
-  ``MAX_EXPONENT``, and no filter takes a number above ``MAX_CHARS`` (a
-  ``center(10**9)`` would allocate a gigabyte in one step);
+  ``MAX_EXPONENT``, and no width or count above ``MAX_CHARS`` reaches a
+  filter that allocates by it (``center(10**9)`` would take a gigabyte in
+  one step);
 - **time**: a render still running after ``MAX_SECONDS`` stops at its next
   step or output chunk.
 
@@ -23,6 +24,7 @@ any template without trusting its author. A render that runs out raises
 from __future__ import annotations
 
 import functools
+import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -80,13 +82,24 @@ class _CountingCodeGenerator(CodeGenerator):
         super().visit_Template(node, frame)
 
 
+SIZE_FILTERS = ("center", "indent", "wordwrap", "truncate", "batch", "slice", "format")
+"""Built-in filters whose numeric arguments are widths or counts: each is refused above MAX_CHARS."""
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+)")
+
+
 def _bounded_filter(fn):
-    """A built-in filter that refuses a numeric argument larger than any output may be (widths, counts)."""
+    """A size-taking filter that refuses a width or count larger than any output may be, before it allocates."""
+    first_argument = 2 if getattr(fn, "jinja_pass_arg", None) else 1  # after the context/environment and the value
+
     @functools.wraps(fn)
     def bounded(*args, **kwargs):
-        for value in (*args[1:], *kwargs.values()):
+        for value in (*args[first_argument:], *kwargs.values()):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_CHARS:
                 raise TemplateBudgetError(f"filter {fn.__name__} given {value!r}; {LIMITS}")
+        if fn.__name__ == "do_format" and args and isinstance(args[0], str):
+            widest = max((int(w) for w in _FORMAT_WIDTH.findall(args[0])), default=0)
+            if widest > MAX_CHARS:
+                raise TemplateBudgetError(f"format width {widest:,}; {LIMITS}")
         return fn(*args, **kwargs)
 
     return bounded
@@ -100,7 +113,7 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def __init__(self):
         super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-        self.filters = {name: _bounded_filter(fn) for name, fn in self.filters.items()}
+        self.filters = {name: _bounded_filter(fn) if name in SIZE_FILTERS else fn for name, fn in self.filters.items()}
         self.filters["_counted"] = _counted
 
     def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
