@@ -19,7 +19,8 @@ Runs when `build_health_scores` has written the day's quadrants (the
    a condition clears, and nothing from feeds the quality gate marked stale.
    A template that fails for one account skips that play for that account
    only: the rest is written, the error is logged and listed under `errors`
-   in the task's result (XCom).
+   in the task's result (XCom), and **check_template_errors** turns red
+   (alerting, see `alerts.py`) once the delivery steps have run anyway.
    **A past day** (the `day` param before the latest scored day) is
    evaluated as a *preview*: nothing is written, the result says
    `preview: true` and what it would have created and closed. Live tasks
@@ -89,8 +90,16 @@ with DAG(
             return {}  # a past day's preview created nothing to tell anyone about
         return send_daily_digests(date.fromisoformat(played["day"]))
 
+    @task(retries=0, trigger_rule="all_done")
+    def check_template_errors(played: dict) -> None:
+        """Red when a template failed for some account: the other tasks are made and delivered, this one alerts."""
+        if played and played.get("errors"):
+            raise RuntimeError(f"{len(played['errors'])} task(s) not created, a template failed: "
+                               + " | ".join(played["errors"][:5]))
+
     playbooks_version = validate_config()
     played = run_playbooks(playbooks_version)
     playbooks_version >> sync_task_status() >> played
-    played >> push_to_crm()
-    send_digests(played)
+    delivered = [push_to_crm(), send_digests(played)]
+    played >> delivered[0]
+    delivered >> check_template_errors(played)

@@ -66,3 +66,30 @@ def test_the_dag_for_a_past_day_previews_and_delivers_nothing(warehouse, world, 
     assert [r for r in crm.requests if r[0] == "POST" and r[2] == 201] == pushed
     assert (len(slack.messages), len(smtp.messages)) == digests
     assert warehouse.execute("SELECT count(*) FROM meta.digests_sent WHERE day = %s", [DAY]).fetchone() == (0,)
+
+
+@pytest.mark.airflow
+def test_a_template_failing_for_one_account_makes_the_rest_and_turns_one_step_red(warehouse, world, delivery,
+                                                                                 tmp_path, monkeypatch, airflow_db):
+    crm, _, _ = delivery
+    _, _, cmi_version = world
+    warehouse.execute("INSERT INTO meta.scoring_runs (day, scoring_version, cmi_version, days_scored) "
+                      "VALUES (%s, %s, %s, 1)", [DAY, HV, cmi_version])
+    warehouse.execute("UPDATE marts.account_daily_kpis SET logins_7d = CASE account_id WHEN 'keep' THEN 0 ELSE 4 END")
+    include = tmp_path / "include"
+    (include / "config").mkdir(parents=True)
+    (include / "sql").symlink_to(Path(__file__).resolve().parents[2] / "include" / "sql")
+    (include / "config" / "playbooks.yml").write_text(PLAYBOOKS.replace(
+        'body: "スコア {{ score.value }}（{{ score.band }}）。理由: {{ reason }}"',
+        'body: "{% if kpis.logins_7d is not none %}{{ 28 // kpis.logins_7d }} days per login{% endif %}"'),
+        encoding="utf-8")
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+
+    states = run_dag("create_csm_tasks", datetime(2026, 11, 23, 7, tzinfo=timezone.utc))
+
+    assert states.pop("check_template_errors") == "failed"
+    assert set(states.values()) == {"success"}, states  # the tasks were made, pushed and the digests sent
+    made = {(play, account) for play, account, *_ in all_tasks(warehouse)}
+    assert ("keep_them", "reddened") in made and ("keep_them", "keep") not in made
+    assert len(made) == 7
+    assert len([r for r in crm.requests if r[0] == "POST" and r[2] == 201]) >= 7
