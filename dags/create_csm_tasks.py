@@ -17,9 +17,18 @@ Runs when `build_health_scores` has written the day's quadrants (the
    `marts.csm_tasks`: at most one open task per play and account (the
    database refuses a second), cooldowns after closed tasks, auto-close when
    a condition clears, and nothing from feeds the quality gate marked stale.
+   A template that fails for one account skips that play for that account
+   only: the rest is written, the error is logged and listed under `errors`
+   in the task's result (XCom), and **check_template_errors** turns red
+   (alerting, see `alerts.py`) once the delivery steps have run anyway.
+   **A past day** (the `day` param before the latest scored day) is
+   evaluated as a *preview*: nothing is written, the result says
+   `preview: true` and what it would have created and closed. Live tasks
+   come only from the latest scored day, so a backfill or a mistyped day
+   cannot close today's tasks or create tasks from old scores.
 4. **push_to_crm** creates each new task in the CRM once (a retry finds the
    task it already made); **send_digests** sends each CSM one digest a day by
-   Slack and e-mail.
+   Slack and e-mail (not after a preview).
 
 History of every task: `marts.csm_task_history`.
 """
@@ -42,7 +51,8 @@ with DAG(
     max_active_runs=1,
     default_args={"owner": "cs-ops", "retries": 3, "retry_delay": timedelta(minutes=2),
                   "on_failure_callback": alert_on_failure},
-    params={"day": Param(None, type=["null", "string"], format="date", description="Day to evaluate (default: latest scored)")},
+    params={"day": Param(None, type=["null", "string"], format="date",
+                         description="Day to evaluate (default: latest scored); an earlier day is a preview that writes nothing")},
     tags=["tasks", "playbooks"],
 ) as dag:
 
@@ -64,8 +74,7 @@ with DAG(
 
         run = create_tasks(date.fromisoformat(params["day"]) if params.get("day") else None,
                            playbooks_version=playbooks_version)
-        return {"day": run.day.isoformat(), "created": run.created, "auto_closed": run.auto_closed,
-                "suppressed": run.suppressed}
+        return run.as_dict()
 
     @task
     def push_to_crm() -> int:
@@ -77,10 +86,20 @@ with DAG(
     def send_digests(played: dict) -> dict:
         from customer_health.delivery.pipeline import send_daily_digests
 
+        if played.get("preview"):
+            return {}  # a past day's preview created nothing to tell anyone about
         return send_daily_digests(date.fromisoformat(played["day"]))
+
+    @task(retries=0, trigger_rule="all_done")
+    def check_template_errors(played: dict) -> None:
+        """Red when a template failed for some account: the other tasks are made and delivered, this one alerts."""
+        if played and played.get("errors"):
+            raise RuntimeError(f"{len(played['errors'])} task(s) not created, a template failed: "
+                               + " | ".join(played["errors"][:5]))
 
     playbooks_version = validate_config()
     played = run_playbooks(playbooks_version)
     playbooks_version >> sync_task_status() >> played
-    played >> push_to_crm()
-    send_digests(played)
+    delivered = [push_to_crm(), send_digests(played)]
+    played >> delivered[0]
+    delivered >> check_template_errors(played)

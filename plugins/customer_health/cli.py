@@ -2,7 +2,8 @@
 
     migrate                     apply pending warehouse migrations
     validate-config             check every YAML in include/config, print problems
-    validate-scorecards [FILE]  check a scorecards file; with FILE, a dry run against the current one
+    validate-scorecards [FILE]  check a scorecards file; with FILE, a dry run against the current one:
+                                band changes, movers, changed keys, the CSM tasks it would create and close
     score [--day D] [--history-days N]   build KPIs and score outside Airflow
     ingest SOURCE [STREAM ...]  run a source's loads outside Airflow (debugging)
     quarantine [--source S]     show what was quarantined, grouped by reason
@@ -93,10 +94,12 @@ def cmd_validate_scorecards(args) -> int:
     config, version = load_scorecards(path)
     print(f"{path}: {len(config.scorecards)} scorecards, version {version} - OK")
     if args.file and Path(args.file).resolve() != scorecards_path().resolve():
+        from customer_health.playbooks.pipeline import preview_candidate_tasks
         from customer_health.scoring.dry_run import dry_run
 
         with connect() as conn:
-            print(dry_run(conn, path, date.fromisoformat(args.day) if args.day else None).render())
+            print(dry_run(conn, path, date.fromisoformat(args.day) if args.day else None,
+                          also=preview_candidate_tasks).render())
     return 0
 
 
@@ -204,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("validate-config", help="validate include/config").set_defaults(func=cmd_validate_config)
     validate = sub.add_parser("validate-scorecards", help="validate scorecards; dry-run a candidate file")
     validate.add_argument("file", nargs="?")
-    validate.add_argument("--day", help="day to compare on (default: the latest with KPIs)")
+    validate.add_argument("--day", help="day to compare on (default: the latest scored day, else the latest with KPIs)")
     validate.set_defaults(func=cmd_validate_scorecards)
     score = sub.add_parser("score", help="build KPIs and scores for a day outside Airflow")
     score.add_argument("--day")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -271,13 +272,67 @@ def test_template_errors_name_the_play(tmp_path, warehouse, world):
     broken.write_text(PLAYBOOKS.replace("{{ account.name }} の", "{{ account.nmae }} の"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"plays\[0\] \(keep_them\)\.task\.title: template error: .*nmae"):
         load_playbooks(broken)
-    # a template that is valid but fails on a real account's data names the play and the account
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # a KPI any account may lack today: fails at validation, not in the 5 a.m. run
+        ("{{ kpis.nps_latest + 1 }}",
+         "plays[1] (drop).task.body: template fails for an account missing values (any KPI, the score, the CMI or "
+         "an account detail may be None on a real day): TypeError: unsupported operand type(s) for +: 'NoneType' "
+         "and 'int'; guard the value"),
+        # a name that is not in the KPI catalogue: what is allowed is listed
+        ("{{ kpis.nps_lastest }}", "'dict object' has no attribute 'nps_lastest'; a template can use account, cmi,"),
+        # runaway loops stop after a bounded number of steps (milliseconds), naming the limits
+        ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+         "plays[1] (drop).task.body: template error: more than 10,000 loop iterations and calls; a template may take "
+         "at most 10,000 loop iterations and calls, write 20,000 characters and run 1 s"),
+        ("{{ 'x' * 10000000 }}", "template error: '*' would make 10,000,000 items"),
+        ("{{ reason | center(1000000000) }}", "template error: filter do_center given 1000000000"),
+    ],
+)
+def test_templates_that_would_fail_or_run_away_fail_validation(tmp_path, template, expected):
+    path = tmp_path / "playbooks.yml"
+    path.write_text(PLAYBOOKS.replace('"Drop at {{ account.name }}", body: "{{ reason }}"',
+                                      f'"Drop at {{{{ account.name }}}}", body: "{template}"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_playbooks(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert expected in str(error.value), str(error.value)
+
+
+def test_a_value_the_conditions_guarantee_may_be_used_unguarded(tmp_path):
+    """The logins play fires only when logins_change_30d_pct is known: arithmetic on it validates."""
+    path = tmp_path / "playbooks.yml"
+    path.write_text(PLAYBOOKS.replace('"Logins {{ account.name }}", body: "{{ reason }}"',
+                                      '"Logins {{ account.name }}", body: "{{ (kpis.logins_change_30d_pct * 100) | round }}"'),
+                    encoding="utf-8")
+    assert load_playbooks(path)[0].plays[3].name == "logins"
+
+
+def test_a_template_failing_on_one_accounts_data_skips_only_that_task(tmp_path, warehouse, world, caplog):
+    """Valid for every sample, failing on real data (a division by a KPI that is 0 for one account):
+    that play's task for that account is not made, everything else is, and the run reports it."""
+    _, _, cmi_version = world
+    warehouse.execute("UPDATE marts.account_daily_kpis SET logins_7d = CASE account_id WHEN 'keep' THEN 0 ELSE 4 END")
     runtime = tmp_path / "runtime.yml"
-    runtime.write_text(PLAYBOOKS.replace('"Drop at {{ account.name }}", body: "{{ reason }}"',
-                                         '"Drop at {{ account.name }}", body: "{{ kpis.nps_latest + 1 }}"'), encoding="utf-8")
+    runtime.write_text(PLAYBOOKS.replace(
+        'body: "スコア {{ score.value }}（{{ score.band }}）。理由: {{ reason }}"',
+        'body: "{% if kpis.logins_7d is not none %}{{ 28 // kpis.logins_7d }} days per login{% endif %}"'),
+        encoding="utf-8")
     playbooks, version = load_playbooks(runtime)
-    with pytest.raises(PlayRenderError, match="play 'drop' could not render for account dropper"):
-        run_playbooks(warehouse, DAY, playbooks, version, HV, world[2])
+    with caplog.at_level("ERROR", logger="customer_health.playbooks.engine"):
+        run = run_playbooks(warehouse, DAY, playbooks, version, HV, cmi_version)
+    assert run.errors == ["playbooks.yml: play 'keep_them' could not render for account keep: "
+                          "ZeroDivisionError: integer division or modulo by zero"]
+    assert "play 'keep_them' could not render for account keep" in caplog.text
+    assert tasks(warehouse) == [
+        ("assess", "fine"), ("detractor", "detractor"), ("drop", "dropper"),
+        ("keep_them", "reddened"), ("logins", "quiet"), ("red", "reddened"), ("renewal", "renewing"),
+    ]
+    body = warehouse.execute("SELECT body FROM marts.csm_tasks WHERE play = 'keep_them'").fetchone()[0]
+    assert body == "7 days per login"
 
 
 def test_accounts_with_insufficient_data_in_the_window_do_not_break_score_drop(warehouse, world):
@@ -316,3 +371,74 @@ def test_held_out_tasks_are_recorded_but_never_delivered(warehouse, world, tmp_p
     assert held_ids and held_ids != {r[0] for r in rows}
     pending = {r[0] for r in warehouse.execute(read_sql("delivery/crm_pending_tasks.sql"), {"limit": None})}
     assert pending and not held_ids & pending  # the CRM push (and every digest: no channel) skips them
+
+
+def copy_day(conn, source: date, target: date, kpi_updates: str = "") -> None:
+    """The marts of ``source`` again for ``target`` (KPIs edited by ``kpi_updates``), as a next scoring run leaves them."""
+    for table in ("marts.account_daily_kpis", "marts.health_scores", "marts.account_quadrants"):
+        conn.execute(f"CREATE TEMP TABLE copied AS SELECT * FROM {table} WHERE day = %s", [source])  # noqa: S608
+        conn.execute("UPDATE copied SET day = %s", [target])
+        if table == "marts.account_daily_kpis" and kpi_updates:
+            conn.execute(kpi_updates)
+        conn.execute(f"INSERT INTO {table} SELECT * FROM copied")  # noqa: S608
+        conn.execute("DROP TABLE copied")
+
+
+def all_tasks(conn):
+    return sorted(conn.execute(
+        "SELECT play, account_id, day, status, close_reason, title FROM marts.csm_tasks").fetchall())
+
+
+def test_a_past_days_task_run_writes_nothing_and_today_is_as_if_it_never_ran(warehouse, warehouse_url, world,
+                                                                              tmp_path, monkeypatch):
+    """The issue's scenario: create_csm_tasks for a past day, then for today. Live tasks come only from the
+    latest scored day; the past day is a preview. Today: 'quiet' logs in again, 'fine' became a detractor."""
+    from customer_health.playbooks.pipeline import create_tasks, register_playbooks
+
+    _, _, cmi_version = world
+    today = DAY + timedelta(days=1)
+    copy_day(warehouse, DAY, today, "UPDATE copied SET logins_change_30d_pct = CASE account_id WHEN 'quiet' THEN 0.1 "
+                                    "ELSE logins_change_30d_pct END, nps_latest = CASE account_id WHEN 'fine' THEN 2 "
+                                    "ELSE nps_latest END")
+    for day in (DAY, today):
+        warehouse.execute("INSERT INTO meta.scoring_runs (day, scoring_version, cmi_version, days_scored) "
+                          "VALUES (%s, %s, %s, 1)", [day, HV, cmi_version])
+    include = tmp_path / "include"
+    (include / "config").mkdir(parents=True)
+    (include / "sql").symlink_to(Path(__file__).resolve().parents[2] / "include" / "sql")
+    (include / "config" / "playbooks.yml").write_text(PLAYBOOKS, encoding="utf-8")
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    version = register_playbooks(warehouse_url)
+
+    first = create_tasks(warehouse_url=warehouse_url, playbooks_version=version)  # the daily run: today
+    assert first.day == today and not first.preview
+    today_alone = all_tasks(warehouse)
+    assert ("detractor", "fine", today, "open", None, "NPS Account fine") in today_alone
+    assert not any(t[:2] == ("logins", "quiet") for t in today_alone)
+    history = warehouse.execute("SELECT count(*) FROM marts.csm_task_history").fetchone()
+
+    past = create_tasks(DAY, warehouse_url=warehouse_url, playbooks_version=version)  # an operator's backfill
+    assert all_tasks(warehouse) == today_alone
+    assert warehouse.execute("SELECT count(*) FROM marts.csm_task_history").fetchone() == history
+    assert past.preview and past.day == DAY
+    assert "before the latest scored day" in past.note and "nothing written" in past.note
+    # what the old day would have done: made a task from old data, closed a valid one of today
+    assert ("create", "logins", "quiet") in {(p.action, p.play, p.account_id) for p in past.planned}
+    assert ("close", "detractor", "fine") in {(p.action, p.play, p.account_id) for p in past.planned}
+
+    again = create_tasks(warehouse_url=warehouse_url, playbooks_version=version)  # today again
+    assert not again.preview and sum(again.created.values()) == sum(again.auto_closed.values()) == 0
+    assert all_tasks(warehouse) == today_alone
+
+
+def test_a_rerun_of_a_past_days_scoring_does_not_make_that_day_the_live_one(warehouse, warehouse_url, world):
+    """meta.scoring_runs: a past day rescored later is not 'the latest scored day'."""
+    from customer_health.warehouse.config_versions import latest_scoring_run
+
+    _, _, cmi_version = world
+    today = DAY + timedelta(days=1)
+    for day in (today, DAY):  # today scored first, then a rerun of yesterday
+        warehouse.execute("INSERT INTO meta.scoring_runs (day, scoring_version, cmi_version, days_scored) "
+                          "VALUES (%s, %s, %s, 1)", [day, HV, cmi_version])
+    assert latest_scoring_run(warehouse).day == today
+    assert latest_scoring_run(warehouse, DAY).day == DAY

@@ -43,11 +43,11 @@ def product_db(product_db_url):
     return product_db_url
 
 
-def run_dag(dag_id, when):
+def run_dag(dag_id, when, conf=None):
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
-    run = bag.dags[dag_id].test(logical_date=when)
+    run = bag.dags[dag_id].test(logical_date=when, run_conf=conf)
     return {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 

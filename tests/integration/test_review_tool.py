@@ -123,6 +123,8 @@ def test_a_candidate_shows_band_changes_and_movers_with_their_measures(warehouse
         "  scorecards.everyone.groups.usage.measures.recency.weight: 1.0 -> 2.0",
         "  scorecards.everyone.groups.usage.measures.util.green: 0.6 -> 0.8",
         "  scorecards.everyone.groups.usage.measures.util.red: 0.2 -> 0.4",
+        # no build_health_scores run recorded here, so no tasks to compare (tested below)
+        "CSM tasks: no scoring run in meta.scoring_runs yet (run build_health_scores): no task preview",
     ]
     assert "Traceback" not in done.stderr
     # Everything ran in a transaction that was rolled back: live rows as they were, no trace of the candidate.
@@ -176,3 +178,92 @@ def test_movers_are_named_with_their_csm_and_arr_when_the_warehouse_knows_them(w
     assert done.returncode == 0, done.stderr
     assert "  Daikoku Shoji (acc-d, CSM Aiko Tanaka, ARR 48,000): 66.7 (yellow) -> 25.0 (red)  because util -41.7" \
         in done.stdout.splitlines()
+
+
+CMI = """
+stale_after_days: 180
+quadrants: {health_cut: 60, maturity_cut: 3.0}
+characteristics:
+  strategy:
+    label: Strategy
+    weight: 1
+    factors:
+      direction: {questions: {s_what: what}}
+"""
+
+PLAYBOOKS = """
+defaults: {fallback_queue: cs-queue, channels: [crm], cooldown_days: 7, auto_close: true}
+plays:
+  - name: red_alert
+    when: {band: [red]}
+    task: {title: "Red: {{ account.name }}", body: "{{ reason }}", who: x, what: x, when: x, where: x, why: x, how: x}
+  - name: green_thanks
+    when: {band: [green]}
+    task: {title: "Thank {{ account.name }}", body: "{{ reason }}", who: x, what: x, when: x, where: x, why: x, how: x}
+"""
+
+NAMES = {"acc-a": ("Asahi Denki", "Aiko Tanaka"), "acc-b": ("Bando Kogyo", "Kenji Sato"),
+         "acc-c": ("Chiba Foods", "Kenji Sato"), "acc-d": ("Daikoku Shoji", "Aiko Tanaka")}
+
+
+@pytest.fixture
+def tasked(warehouse, include, scored):
+    """What build_health_scores and create_csm_tasks leave for DAY: accounts, quadrants, the scoring run, and the
+    live tasks (red_alert for acc-c, the only red; green_thanks for acc-a, the only green)."""
+    from customer_health.config.cmi import load_cmi
+    from customer_health.config.playbooks import load_playbooks
+    from customer_health.playbooks.engine import run_playbooks
+    from customer_health.scoring.maturity import assign_quadrants
+    from customer_health.warehouse import config_versions
+
+    for account, (name, csm) in NAMES.items():
+        warehouse.execute("INSERT INTO marts.accounts (account_id, valid_from, valid_to, name, csm_name, last_built_on) "
+                          "VALUES (%s, NULL, NULL, %s, %s, %s)", [account, name, csm, DAY])
+    (include / "config" / "cmi.yml").write_text(CMI, encoding="utf-8")
+    (include / "config" / "playbooks.yml").write_text(PLAYBOOKS, encoding="utf-8")
+    cmi, cmi_version = load_cmi()
+    config_versions.register(warehouse, "cmi", cmi_version, CMI)
+    assign_quadrants(warehouse, DAY, cmi, cmi_version, scored)
+    config_versions.record_scoring_run(warehouse, DAY, scored, cmi_version, 1)
+    playbooks, playbooks_version = load_playbooks()
+    run = run_playbooks(warehouse, DAY, playbooks, playbooks_version, scored, cmi_version)
+    assert run.created == {"red_alert": 1, "green_thanks": 1}
+    return playbooks_version
+
+
+def test_a_candidate_shows_the_csm_tasks_it_would_create_and_close(warehouse, warehouse_url, include, tasked,
+                                                                    tmp_path):
+    tasks_before = warehouse.execute("SELECT * FROM marts.csm_tasks ORDER BY task_id").fetchall()
+    history_before = warehouse.execute("SELECT * FROM marts.csm_task_history ORDER BY 1, 2").fetchall()
+    before = live_rows(warehouse)
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text(CANDIDATE, encoding="utf-8")
+
+    done = review(warehouse_url, include, str(candidate))
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    start = lines.index(f"CSM tasks on {DAY}, the latest scored day (playbooks.yml {tasked}, against the tasks open now):")
+    # The candidate turns b and d red (red_alert for them) and a yellow (its green_thanks task closes);
+    # the live scorecards, whose tasks are already open, would change nothing.
+    assert lines[start + 1:] == [
+        "  live scorecards: would create 0, close 0; candidate: would create 2, close 1",
+        "  created only with the candidate (2):",
+        "    red_alert: Bando Kogyo (acc-b), CSM Kenji Sato: band red",
+        "    red_alert: Daikoku Shoji (acc-d), CSM Aiko Tanaka: band red",
+        "  closed only with the candidate (1):",
+        "    green_thanks: Asahi Denki (acc-a), CSM Aiko Tanaka: condition cleared",
+    ]
+    # nothing written: tasks, their history and the live scores are as they were
+    assert warehouse.execute("SELECT * FROM marts.csm_tasks ORDER BY task_id").fetchall() == tasks_before
+    assert warehouse.execute("SELECT * FROM marts.csm_task_history ORDER BY 1, 2").fetchall() == history_before
+    assert live_rows(warehouse) == before
+
+
+def test_the_task_preview_is_only_for_the_latest_scored_day(warehouse, warehouse_url, include, tasked, tmp_path):
+    candidate = tmp_path / "candidate.yml"
+    candidate.write_text(CANDIDATE, encoding="utf-8")
+    done = review(warehouse_url, include, str(candidate), "--day", "2026-11-21")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"CSM tasks: previewed only for the latest scored day ({DAY}); this dry run is of 2026-11-21")

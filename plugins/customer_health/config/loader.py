@@ -66,13 +66,49 @@ def read_yaml(path: Path) -> object:
 
 
 def parse_yaml(text: str, path: Path | str) -> object:
-    """YAML text as data; ``path`` is what error messages name (a file, or where the text was stored)."""
+    """YAML text as data; ``path`` is what error messages name (a file, or where the text was stored).
+
+    A key given twice in one mapping is an error: plain YAML loaders keep the
+    last one silently, so a pasted block could override a setting nobody sees.
+    """
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        duplicates = list(_duplicate_keys(node, "", set()))
+        if duplicates:
+            raise ConfigError(path, duplicates)
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise ConfigError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
+    finally:
+        loader.dispose()
+
+
+def _duplicate_keys(node: yaml.Node, where: str, visited: set[int]):
+    """Problems for every key given twice in a mapping, anywhere in the document, by key path and lines
+    (a node reached again through an alias is checked once)."""
+    if id(node) in visited:
+        return
+    visited.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], yaml.Node] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                path = f"{where}.{key.value}" if where else str(key.value)
+                first = seen.setdefault((key.tag, key.value), key)
+                if first is not key:
+                    yield (f"{path}: key given twice (lines {first.start_mark.line + 1} and {key.start_mark.line + 1}); "
+                           "each key may appear once per mapping: remove one")
+                yield from _duplicate_keys(value, path, visited)
+            else:
+                yield from _duplicate_keys(value, where, visited)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{where}[{index}]", visited)
 
 
 def load_yaml(path: Path, model: type[M]) -> M:

@@ -1,29 +1,32 @@
 """``include/config/playbooks.yml``: when a play fires and the task it creates.
 
-Templates (Jinja, sandboxed, strict about undefined names) are compiled and
-rendered against a sample account at validation time, so a typo in a
-template fails validation naming the play, not a task at 5 a.m.
+Templates (Jinja, sandboxed, strict about undefined names, bounded in steps,
+size and time: ``config/templates.py``) are rendered at validation twice: for
+a sample account with every value present, and for one where every value a
+real day may lack (any KPI of the catalogue, the score, the CMI, account
+details) is None, except what the play's own conditions guarantee (a
+``kpi: [{kpi: nps_latest, ...}]`` play only fires when nps_latest is known).
+So a typo, a KPI not in the catalogue, ``{{ kpis.nps_latest + 1 }}`` or a
+runaway loop fails validation naming the play and key, not a task at 5 a.m.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, UndefinedError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
+from customer_health.config.templates import render
 from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 from customer_health.paths import config_dir
 from customer_health.registry import DELIVERY_CHANNELS, PLAY_CONDITIONS
 
 QUADRANTS = ("star", "cash_cow", "worth_keeping", "tough", "unknown_maturity", "unknown_health")
 BANDS = ("red", "yellow", "green", "insufficient_data")
-
-TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 class When(BaseModel):
@@ -150,17 +153,42 @@ class PlaybooksFile(Strict):
             raise ValueError("play names must be unique")
         for index, play in enumerate(self.plays):
             for field in ("title", "body", "who", "what", "when", "where", "why", "how"):
-                try:
-                    TEMPLATES.from_string(getattr(play.task, field)).render(SAMPLE_CONTEXT)
-                except TemplateError as exc:
-                    raise ValueError(f"plays[{index}] ({play.name}).task.{field}: template error: {exc}") from None
+                problem = template_problem(getattr(play.task, field), play)
+                if problem:
+                    raise ValueError(f"plays[{index}] ({play.name}).task.{field}: {problem}")
         return self
+
+
+def template_problem(text: str, play: Play) -> str | None:
+    """Why a template cannot be trusted for every account the play may fire for, or None.
+
+    Rendered with every value present, then with every value a real day may lack set to None
+    (but those the play's conditions guarantee): what fails there would fail on some account."""
+    guaranteed = set()
+    for name, params in play.when.given():
+        guaranteed |= PLAY_CONDITIONS.get(name).guarantees(params)
+    for context, sample in ((SAMPLE_CONTEXT, "a sample account"), (sparse_context(guaranteed), "an account missing "
+                            "values (any KPI, the score, the CMI or an account detail may be None on a real day)")):
+        try:
+            render(text, context)
+        except UndefinedError as exc:
+            return (f"template error: {exc}; a template can use {', '.join(sorted(SAMPLE_CONTEXT))}, "
+                    f"and kpis.<name> for a KPI of the catalogue: {', '.join(sorted(ALL_KPIS))}")
+        except TemplateError as exc:  # syntax, sandbox, or over its budget of steps, size or time
+            return f"template error: {exc}"
+        except Exception as exc:  # noqa: BLE001 - whatever a template's data does, validation reports it
+            if context is SAMPLE_CONTEXT:
+                return f"template error: {type(exc).__name__}: {exc}"
+            return (f"template fails for {sample}: {type(exc).__name__}: {exc}; guard the value, e.g. "
+                    "{% if kpis.nps_latest is not none %}...{% endif %} or {{ kpis.nps_latest | default(0, true) }}")
+    return None
 
 
 # What a template can use; validation renders every template against it.
 SAMPLE_CONTEXT = {
     "account": {"id": "5000000001", "name": "Sample KK", "csm_name": "Aiko Tanaka", "csm_email": "aiko@example.com",
-                "industry": "Retail", "region": "JP", "employees": 120, "lifecycle_stage": "customer"},
+                "industry": "Retail", "region": "JP", "employees": 120, "lifecycle_stage": "customer",
+                "csm_id": "7", "arr": 48000.0, "renewal_date": "2027-03-31"},
     "kpis": {k: 1 for k in NUMERIC_KPIS} | {k: "x" for k in ALL_KPIS if k not in NUMERIC_KPIS},
     "score": {"value": 55.0, "band": "yellow", "change_7d": -12.0, "change_30d": -20.0, "scorecard": "smb",
               "top_drivers": [{"measure": "seat_utilisation", "change": -8.0}]},
@@ -170,6 +198,21 @@ SAMPLE_CONTEXT = {
     "day": "2026-11-22",
     "due_date": "2026-11-29",
 }
+
+
+# May be None on a real day (sparse_context sets them so); the rest are always there.
+NULLABLE = {"account": ("industry", "region", "employees", "lifecycle_stage", "arr", "renewal_date", "csm_email"),
+            "score": ("value", "change_7d", "change_30d"), "cmi": ("value", "assessed_at")}
+
+
+def sparse_context(guaranteed: set[str]) -> dict:
+    """SAMPLE_CONTEXT with every KPI and every NULLABLE value None, except the dotted names in ``guaranteed``."""
+    context = {key: dict(value) if isinstance(value, dict) else value for key, value in SAMPLE_CONTEXT.items()}
+    context["kpis"] = {k: (v if f"kpis.{k}" in guaranteed else None) for k, v in SAMPLE_CONTEXT["kpis"].items()}
+    context["score"]["top_drivers"] = []
+    for part, names in NULLABLE.items():
+        context[part].update({n: None for n in names if f"{part}.{n}" not in guaranteed})
+    return context
 
 
 def playbooks_path() -> Path:

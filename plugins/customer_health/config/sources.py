@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from customer_health.config.loader import ConfigError, Strict, explain, load_yaml
@@ -19,6 +20,26 @@ from customer_health.paths import config_dir
 from customer_health.sources.registry import extractor_class
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+# What Airflow accepts as a DAG's ``schedule`` string besides a cron expression: the presets it
+# resolves itself (airflow.sdk.definitions.timetables._cron.CRON_PRESETS) and the two special ones.
+SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
+
+
+def check_schedule(schedule: str | None) -> str | None:
+    """A schedule Airflow can run, checked with croniter, the parser Airflow's cron timetables use:
+    ``0 25 * * *`` fails here, not when the scheduler parses the DAG."""
+    if schedule is None or schedule in SCHEDULE_PRESETS:
+        return schedule
+    try:
+        croniter(schedule)
+    except (CroniterBadCronError, CroniterBadDateError, ValueError) as exc:
+        raise ValueError(
+            f"{schedule!r} is not a valid cron expression ({exc}); allowed: five fields "
+            "'minute(0-59) hour(0-23) day-of-month(1-31) month(1-12) day-of-week(0-6)', e.g. '0 2 * * *', "
+            f"one of {', '.join(SCHEDULE_PRESETS)}, or null (only when triggered)"
+        ) from None
+    return schedule
 
 
 class StreamEntry(Strict):
@@ -39,6 +60,11 @@ class SourceEntry(Strict):
     keep_raw: bool = True
     options: dict[str, Any] = Field(default_factory=dict)
     streams: dict[str, dict[str, Any]]
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, schedule: str | None) -> str | None:
+        return check_schedule(schedule)
 
     @field_validator("streams")
     @classmethod
@@ -106,6 +132,8 @@ def load_sources(path: Path | None = None) -> dict[str, "ConfiguredSource"]:
                     f"{prefix}.freshness_column: {checks.freshness_column!r} is not a column of {stream_name}; "
                     f"allowed: {', '.join(STREAMS[stream_name].columns)}"
                 )
+            problems.extend(f"{prefix}.{where}: {message}"
+                            for where, message in cls.check_stream_options(STREAMS[stream_name], stream_options))
             streams[stream_name] = ConfiguredStream(stream_name, stream_options, checks)
         configured[name] = ConfiguredSource(name, entry, options, streams)
     if problems:

@@ -5,7 +5,9 @@ Each condition is a function registered under the name a play uses in its
 any annotation pydantic validates) and the feeds it reads. It returns None
 when it does not hold, else a short reason; a play fires when all of its
 conditions hold, and the task's ``reason`` joins theirs in registration order.
-``reads`` says which feeds a condition depends on, for the stale gate.
+``reads`` says which feeds a condition depends on, for the stale gate;
+``guarantees`` which template values are never None when it holds (validation
+renders templates with every other value None).
 
 Adding a condition is one decorated function (here or in any module imported
 before the playbooks are validated) plus its key in playbooks.yml::
@@ -55,20 +57,27 @@ class PlayCondition:
     params: TypeAdapter
     implementation: Callable[[Any, AccountFacts], str | None]
     reads: Callable[[Any], set[str]]
+    guarantees: Callable[[Any], set[str]] = lambda _params: set()
 
     def validate(self, value: Any) -> Any:
         """The YAML value as the condition's params (raises pydantic's ValidationError)."""
         return self.params.validate_python(value)
 
 
-def play_condition(name: str, params: Any, *, reads: Iterable[str] | Callable[[Any], set[str]] = ()):
-    """Register the decorated ``fn(params, facts) -> reason | None`` as the play condition ``name``."""
+def play_condition(name: str, params: Any, *, reads: Iterable[str] | Callable[[Any], set[str]] = (),
+                   guarantees: Iterable[str] | Callable[[Any], set[str]] = ()):
+    """Register the decorated ``fn(params, facts) -> reason | None`` as the play condition ``name``;
+    ``guarantees`` names the template values (``kpis.nps_latest``, ``score.value``) known whenever it holds."""
     def register(fn: Callable[[Any, AccountFacts], str | None]):
-        feeds = reads if callable(reads) else (lambda _params, fixed=frozenset(reads): set(fixed))
-        PLAY_CONDITIONS.register(name, PlayCondition(name, TypeAdapter(params), fn, feeds))
+        PLAY_CONDITIONS.register(name, PlayCondition(name, TypeAdapter(params), fn, _as_function(reads),
+                                                     _as_function(guarantees)))
         return fn
 
     return register
+
+
+def _as_function(names: Iterable[str] | Callable[[Any], set[str]]) -> Callable[[Any], set[str]]:
+    return names if callable(names) else (lambda _params, fixed=frozenset(names): set(fixed))
 
 
 def holds(condition: Condition, value) -> bool:
@@ -117,24 +126,27 @@ class KpiRule(Condition):
         return self
 
 
-@play_condition("quadrant", list[Literal[QUADRANTS]], reads=SCORE_STREAMS)  # type: ignore[valid-type]
+@play_condition("quadrant", list[Literal[QUADRANTS]], reads=SCORE_STREAMS,  # type: ignore[valid-type]
+                guarantees=lambda quadrants: set() if "unknown_health" in quadrants else {"score.value"})
 def _quadrant(quadrants: list[str], facts: AccountFacts) -> str | None:
     return f"quadrant {facts.quadrant}" if facts.quadrant in quadrants else None
 
 
-@play_condition("band", list[Literal[BANDS]], reads=SCORE_STREAMS)  # type: ignore[valid-type]
+@play_condition("band", list[Literal[BANDS]], reads=SCORE_STREAMS,  # type: ignore[valid-type]
+                guarantees=lambda bands: set() if "insufficient_data" in bands else {"score.value"})
 def _band(bands: list[str], facts: AccountFacts) -> str | None:
     return f"band {facts.band}" if facts.band in bands else None
 
 
-@play_condition("band_changed_to", Literal[BANDS], reads=SCORE_STREAMS)  # type: ignore[valid-type]
+@play_condition("band_changed_to", Literal[BANDS], reads=SCORE_STREAMS,
+                guarantees=lambda band: set() if band == "insufficient_data" else {"score.value"})  # type: ignore[valid-type]
 def _band_changed_to(band: str, facts: AccountFacts) -> str | None:
     if facts.band == band and facts.band_yesterday not in (None, facts.band):
         return f"band changed from {facts.band_yesterday} to {facts.band}"
     return None
 
 
-@play_condition("score_drop", ScoreDrop, reads=SCORE_STREAMS)
+@play_condition("score_drop", ScoreDrop, reads=SCORE_STREAMS, guarantees={"score.value"})
 def _score_drop(rule: ScoreDrop, facts: AccountFacts) -> str | None:
     best = facts.best_recent_score.get(rule.within_days)
     drop = (best - facts.score) if best is not None and facts.score is not None else None
@@ -151,25 +163,28 @@ def _kpi(rule: KpiRule, facts: AccountFacts) -> str | None:
     return f"{rule.kpi} is {shown}"
 
 
-@play_condition("kpi", list[KpiRule], reads=lambda rules: {ALL_KPIS[rule.kpi] for rule in rules})
+@play_condition("kpi", list[KpiRule], reads=lambda rules: {ALL_KPIS[rule.kpi] for rule in rules},
+                guarantees=lambda rules: {f"kpis.{rule.kpi}" for rule in rules})
 def _kpis(rules: list[KpiRule], facts: AccountFacts) -> str | None:
     reasons = [_kpi(rule, facts) for rule in rules]
     return None if None in reasons else "; ".join(reasons)
 
 
-@play_condition("renewal_within_days", Annotated[int, Field(gt=0)], reads={"crm_contracts"})
+@play_condition("renewal_within_days", Annotated[int, Field(gt=0)], reads={"crm_contracts"},
+                guarantees={"kpis.days_to_renewal"})
 def _renewal_within_days(within: int, facts: AccountFacts) -> str | None:
     days = facts.kpis.get("days_to_renewal")
     return f"renewal in {days} days" if days is not None and 0 <= days <= within else None
 
 
-@play_condition("nps_detractor", bool, reads={"survey_responses"})
+@play_condition("nps_detractor", bool, reads={"survey_responses"}, guarantees={"kpis.nps_latest"})
 def _nps_detractor(_wanted: bool, facts: AccountFacts) -> str | None:
     latest = facts.kpis.get("nps_latest")
     return f"latest NPS {latest:g}" if latest is not None and float(latest) <= 6 else None
 
 
-@play_condition("cmi", Literal["missing", "stale", "missing_or_stale"], reads={"survey_responses"})
+@play_condition("cmi", Literal["missing", "stale", "missing_or_stale"], reads={"survey_responses"},
+                guarantees=lambda which: {"cmi.value", "cmi.assessed_at"} if which == "stale" else set())
 def _cmi(which: str, facts: AccountFacts) -> str | None:
     missing, stale = facts.cmi is None, facts.cmi is not None and facts.cmi_stale
     if not {"missing": missing, "stale": stale, "missing_or_stale": missing or stale}[which]:

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import psycopg
-from jinja2 import TemplateError
-
-from customer_health.config.playbooks import TEMPLATES, Play, PlaybooksFile
+from customer_health.config.playbooks import Play, PlaybooksFile
+from customer_health.config.templates import render
 from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.playbooks.conditions import AccountFacts, evaluate, segment_matches, streams_read
 from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
@@ -33,20 +32,47 @@ class PlayRenderError(RuntimeError):
     """A play's template failed for a real account: the message names the play and the account."""
 
 
+@dataclass(frozen=True)
+class PlannedTask:
+    """A task a preview would create or close: which play, which account, who owns it, why."""
+
+    action: str  # "create" | "close"
+    play: str
+    account_id: str
+    account_name: str | None
+    csm: str | None
+    reason: str
+
+
 @dataclass
 class PlaybookRun:
+    """What one evaluation did (or, with ``preview``, would do): counts per play, errors, planned tasks."""
+
     day: date
     created: dict[str, int] = field(default_factory=dict)
     auto_closed: dict[str, int] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    preview: bool = False
+    planned: list[PlannedTask] = field(default_factory=list)
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        """The run as the DAG task returns it (XCom): JSON-safe."""
+        return {"day": self.day.isoformat(), "preview": self.preview, "created": self.created,
+                "auto_closed": self.auto_closed, "suppressed": self.suppressed, "errors": self.errors,
+                "note": self.note}
 
 
 def run_playbooks(
-    conn: psycopg.Connection, day: date, config: PlaybooksFile, version: str, health_version: str, cmi_version: str
+    conn: psycopg.Connection, day: date, config: PlaybooksFile, version: str, health_version: str, cmi_version: str,
+    *, preview: bool = False,
 ) -> PlaybookRun:
-    run = PlaybookRun(day)
+    """Evaluate every play for ``day``; write the tasks, or (``preview``) only list them."""
+    run = PlaybookRun(day, preview=preview)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.playbooks'))")
+        if not preview:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.playbooks'))")
         stale = {r["stream"] for r in fetch_sql_file(conn, "playbooks/stale_streams.sql", {"day": day})}
         accounts = _facts(conn, day, config, health_version, cmi_version)
         contexts = _contexts(conn, day, health_version, accounts)
@@ -62,9 +88,12 @@ def run_playbooks(
                     reason = evaluate(play.when, facts)
                     if reason is not None:
                         firing[facts.account_id] = reason
-            run.created[play.name] = _create(conn, day, play, config, version, firing, contexts)
+            run.created[play.name] = _create(conn, run, play, config, version, firing, contexts)
             if play.auto_close if play.auto_close is not None else config.defaults.auto_close:
-                run.auto_closed[play.name] = _auto_close(conn, play, firing, list(accounts))
+                run.auto_closed[play.name] = _auto_close(conn, run, play, firing, list(accounts), contexts)
+    if run.errors:
+        log.error("%d task(s) not created because a template failed (the rest of the run was written):\n%s",
+                  len(run.errors), "\n".join(run.errors))
     return run
 
 
@@ -123,16 +152,19 @@ def _num(value):
 
 def _render(play: Play, text: str, context: dict) -> str:
     try:
-        return TEMPLATES.from_string(text).render(context).strip()
-    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:  # e.g. a KPI that is None today
+        return render(text, context)
+    except Exception as exc:  # noqa: BLE001 - any failure of one account's data is that account's, reported below
         raise PlayRenderError(
-            f"playbooks.yml: play {play.name!r} could not render for account {context['account']['id']}: {exc}"
+            f"playbooks.yml: play {play.name!r} could not render for account {context['account']['id']}: "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
 
 
-def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, firing: dict[str, str], contexts) -> int:
+def _create(conn, run: PlaybookRun, play: Play, config: PlaybooksFile, version: str, firing: dict[str, str],
+            contexts) -> int:
     if not firing:
         return 0
+    day = run.day
     cooldown = play.cooldown_days if play.cooldown_days is not None else config.defaults.cooldown_days
     blocked = {r["account_id"] for r in fetch_sql_file(
         conn, "playbooks/cooldown_blocked.sql", {"play": play.name, "day": day, "cooldown_days": cooldown})}
@@ -145,18 +177,27 @@ def _create(conn, day: date, play: Play, config: PlaybooksFile, version: str, fi
         context = {**contexts[account_id], "reason": reason,
                    "due_date": (day + timedelta(days=play.task.due_in_days)).isoformat()}
         owner = context["account"]
+        try:
+            title, body = _render(play, play.task.title, context), _render(play, play.task.body, context)
+            five = {k: _render(play, getattr(play.task, k), context) for k in FIVE_W1H}
+        except PlayRenderError as exc:
+            run.errors.append(str(exc))
+            continue
+        if run.preview:
+            run.planned.append(PlannedTask("create", play.name, account_id, owner["name"], owner["csm_name"], reason))
+            created += 1
+            continue
         rows = fetch_sql_file(
             conn, "playbooks/insert_task.sql",
             {
                 "play": play.name, "account": account_id, "key": f"{play.name}/{account_id}", "day": day,
-                "version": version, "priority": play.task.priority,
-                "title": _render(play, play.task.title, context), "body": _render(play, play.task.body, context),
+                "version": version, "priority": play.task.priority, "title": title, "body": body,
                 "reason": reason, "owner_id": owner["csm_id"], "owner_email": owner["csm_email"],
                 "queue": None if owner["csm_email"] else config.defaults.fallback_queue,
                 "due": day + timedelta(days=play.task.due_in_days),
                 "channels": [] if held_out else list(play.task.channels or config.defaults.channels),
                 "held_out": held_out,
-                "five": json.dumps({k: _render(play, getattr(play.task, k), context) for k in FIVE_W1H}, ensure_ascii=False),
+                "five": json.dumps(five, ensure_ascii=False),
             },
         )
         if rows:
@@ -174,10 +215,18 @@ def in_holdout(play: str, account_id: str, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def _auto_close(conn, play: Play, firing: dict[str, str], evaluated: list[str]) -> int:
-    """Close open tasks of accounts evaluated today whose condition no longer holds."""
-    closed = fetch_sql_file(conn, "playbooks/auto_close.sql", {
-        "reason": play.description or play.name, "play": play.name, "evaluated": evaluated, "firing": list(firing)})
+def _auto_close(conn, run: PlaybookRun, play: Play, firing: dict[str, str], evaluated: list[str], contexts) -> int:
+    """Close open tasks of accounts evaluated today whose condition no longer holds (a preview only lists them)."""
+    params = {"reason": play.description or play.name, "play": play.name, "evaluated": evaluated,
+              "firing": list(firing)}
+    if run.preview:
+        closing = fetch_sql_file(conn, "playbooks/would_auto_close.sql", params)
+        for row in closing:
+            who = contexts.get(row["account_id"], {}).get("account", {})
+            run.planned.append(PlannedTask("close", play.name, row["account_id"], who.get("name"), who.get("csm_name"),
+                                           "condition cleared"))
+        return len(closing)
+    closed = fetch_sql_file(conn, "playbooks/auto_close.sql", params)
     for row in closed:
         _record(conn, row["task_id"], "auto_closed", {})
     return len(closed)

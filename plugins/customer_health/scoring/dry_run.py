@@ -1,18 +1,23 @@
 """Review a scorecard change before merging it: who would change band, who moves most, and why.
 
 Both the current and the candidate scorecards score the same day inside one
-transaction that is always rolled back, so nothing is written.
+transaction that is always rolled back, so nothing is written. ``also`` runs
+inside that transaction with the candidate's scores in place (the CLI passes
+the CSM task preview of ``playbooks/pipeline.py``), and its lines are printed
+after the movers.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import psycopg
 
-from customer_health.config.scorecards import load_scorecards, scorecards_path
+from customer_health.config.scorecards import ScorecardsFile, load_scorecards, scorecards_path
 from customer_health.scoring.engine import register_version, score_day
+from customer_health.warehouse import config_versions
 from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file
 
 
@@ -46,6 +51,7 @@ class DryRun:
     band_changes: dict[tuple[str, str], int]
     movers: list[Mover]
     changed_keys: list[str] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         changed = sum(self.band_changes.values())
@@ -64,7 +70,7 @@ class DryRun:
         if self.changed_keys:
             lines.append("Changed in the YAML:")
             lines += [f"  {change}" for change in self.changed_keys]
-        return "\n".join(lines)
+        return "\n".join(lines + self.more)
 
 
 def changed_keys(current: dict, proposed: dict, prefix: str = "") -> list[str]:
@@ -100,10 +106,18 @@ class NothingToCompare(RuntimeError):
     """The warehouse holds no KPI day to score; the message says what to run first."""
 
 
-def dry_run(conn: psycopg.Connection, candidate: Path, day: date | None = None, top: int = 10) -> DryRun:
+Also = Callable[[psycopg.Connection, date, ScorecardsFile, str], list[str]]
+"""``also(conn, day, candidate_config, candidate_version) -> lines``, run with the candidate's scores in place."""
+
+
+def dry_run(conn: psycopg.Connection, candidate: Path, day: date | None = None, top: int = 10,
+            also: Also | None = None) -> DryRun:
     current, current_version = load_scorecards()
     proposed, candidate_version = load_scorecards(candidate)
     with conn.transaction(force_rollback=True):
+        latest = config_versions.latest_scoring_run(conn)
+        if day is None and latest is not None:
+            day = latest.day  # the day today's tasks come from
         if day is None:
             day = fetch_one_sql_file(conn, "scoring/dry_run/latest_kpi_day.sql")["day"]
             if day is None:
@@ -135,5 +149,6 @@ def dry_run(conn: psycopg.Connection, candidate: Path, day: date | None = None, 
                   float(p["arr"]) if p["arr"] is not None else None)
             for p in ranked
         ]
+        more = also(conn, day, proposed, candidate_version) if also else []
     keys = changed_keys(current.model_dump(mode="json"), proposed.model_dump(mode="json"))
-    return DryRun(day, current_version, candidate_version, len(pairs), band_changes, movers, keys)
+    return DryRun(day, current_version, candidate_version, len(pairs), band_changes, movers, keys, more)

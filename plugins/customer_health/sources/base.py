@@ -111,6 +111,12 @@ class Extractor:
     SourceOptions: ClassVar[type[BaseModel]] = NoOptions
     StreamOptions: ClassVar[type[BaseModel]] = NoOptions
 
+    @classmethod
+    def check_stream_options(cls, stream: Stream, options: BaseModel) -> list[tuple[str, str]]:
+        """(key path under the stream, problem) for options that are well-formed but wrong for this stream,
+        e.g. a mapping that names a column the stream does not have. Runs at validation; none by default."""
+        return []
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "kind" in cls.__dict__:  # a concrete kind, not a shared intermediate base

@@ -8,12 +8,13 @@ cell is null.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from customer_health.contracts.streams import Stream
 from customer_health.paths import REPO_ROOT
@@ -27,6 +28,27 @@ class CsvOptions(BaseModel):
     """Folder of the exports; ${VARS} expand, a relative path is taken from the repo root."""
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, delimiter: str) -> str:
+        if len(delimiter) != 1:
+            raise ValueError(f"the delimiter must be one character (got {delimiter!r}); e.g. ',', ';' or '\\t'")
+        return delimiter
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        """An encoding Python can decode with (codecs.lookup), so a typo fails validation, not the first file."""
+        try:
+            info = codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r}; allowed: a Python codec name, e.g. utf-8, utf-8-sig "
+                             "(UTF-8 with or without a byte-order mark), cp932 / shift_jis, cp1252, latin-1") from None
+        # base64, zlib and the like are codecs too, but bytes-to-bytes: open() refuses them, and so do we.
+        if not info._is_text_encoding:  # noqa: SLF001 - the flag codecs itself sets for exactly this
+            raise ValueError(f"{encoding!r} is not a text encoding; allowed: e.g. utf-8, utf-8-sig, cp932, latin-1")
+        return encoding
 
     def resolved_folder(self) -> Path:
         folder = Path(os.path.expandvars(self.folder))

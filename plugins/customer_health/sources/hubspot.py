@@ -10,6 +10,7 @@ with its own property names needs only YAML.
 """
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from typing import Literal
 
@@ -49,6 +50,24 @@ class HubSpotExtractor(Extractor):
         # Owners are listed whole; a search without a modified-since filter returns every live
         # (not archived) record. An incremental search carries only what changed.
         return options.object == "owners" or options.mode == "full" or cursor is None
+
+    @classmethod
+    def check_stream_options(cls, stream: Stream, options: HubSpotStream) -> list[tuple[str, str]]:
+        """The keys of ``properties`` are the stream's canonical columns (contracts/streams.py): each
+        column mapped once, none unknown. The values are the portal's own property names, which only
+        the portal knows; a missing one is caught when a load finds it absent from the answer."""
+        problems = []
+        for column in options.properties:
+            if column not in stream.columns:
+                near = difflib.get_close_matches(column, stream.columns, n=1)
+                problems.append((f"properties.{column}", f"{column!r} is not a column of {stream.name}"
+                                 + (f" (did you mean {near[0]!r}?)" if near else "")
+                                 + f"; allowed: {', '.join(stream.columns)}"))
+        missing = [c for c in stream.columns if c not in options.properties]
+        if missing:
+            problems.append(("properties", f"lacks column(s) {', '.join(missing)} of {stream.name}: map each to a "
+                             "HubSpot property (id for the record id, =text for a constant)"))
+        return problems
 
     def records(self, stream: Stream, options: HubSpotStream, cursor: str | None) -> Iterator[Record]:
         missing = [c for c in stream.columns if c not in options.properties]
