@@ -10,8 +10,9 @@
                                 does the score foresee churn? writes marts.evaluation_*, prints the verdicts
     backtest CANDIDATE.yml [--from D] [--to D] [--horizon H ...]
                                 re-score history under a candidate, judge both on identical rows
-    fit-scorecard --out FILE [--horizon H]
+    fit-scorecard --out FILE [--horizon H] [--segment S]
                                 fit a readable candidate scorecard from the warehouse's history
+                                (--segment: only scorecard S, the others kept as live)
 """
 from __future__ import annotations
 
@@ -186,7 +187,7 @@ def cmd_fit_scorecard(args) -> int:
 
     live, _ = load_scorecards()
     with connect() as conn:
-        fit, text = fit_scorecard(conn, load_evaluation(), horizon=args.horizon, live=live)
+        fit, text = fit_scorecard(conn, load_evaluation(), horizon=args.horizon, live=live, segment=args.segment)
         conn.commit()
     print(fit.message)
     for m in fit.measures:
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     fit = sub.add_parser("fit-scorecard", help="fit a candidate scorecard from this warehouse's history")
     fit.add_argument("--out", required=True, help="where to write the candidate scorecards file")
     fit.add_argument("--horizon", type=int, help="churn horizon in days (default: the first of evaluation.yml)")
+    fit.add_argument("--segment", help="fit only this scorecard's accounts (a scorecard name); the others stay as live")
     fit.set_defaults(func=cmd_fit_scorecard)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
