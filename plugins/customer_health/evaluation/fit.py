@@ -11,7 +11,8 @@ Method, in the words the written file repeats:
 3. Time-ordered split: the earlier two thirds of the reference dates fit,
    the later third tests. Nothing of the test dates is seen while fitting.
 4. On the fitting dates: keep the KPIs whose own AUC is furthest from 0.5 (at
-   most ``max_measures``), fit an L2-regularised logistic regression
+   most ``max_measures``; the interval must exclude 0.5 and the AUC be at least
+   0.02 from it), fit an L2-regularised logistic regression
    (scikit-learn) on them, drop those whose coefficient is under 5 % of the
    total; weights are the remaining coefficients' sizes, directions their signs.
 5. On the test dates: the candidate's AUC with its interval, next to the live
@@ -48,6 +49,7 @@ from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.scorecards import Scorecard, ScorecardsFile, scorecards_path
 from customer_health.evaluation import statistics as st
 from customer_health.evaluation.evaluate import (
+    NEGLIGIBLE_AUC_DISTANCE,
     NOT_POINT_IN_TIME,
     build_outcomes,
     data_span,
@@ -176,7 +178,7 @@ def fit_scorecard(
         est = st.auc_with_interval(-_percentiles(train, kpi).to_numpy(dtype=float), train["churned"].to_numpy(),
                                    train["reference_date"].to_numpy(), train["account_id"].to_numpy(),
                                    samples=settings.bootstrap_samples, seed=settings.seed)
-        if est.value is not None and not est.includes_half:
+        if est.value is not None and not est.includes_half and abs(est.value - 0.5) >= NEGLIGIBLE_AUC_DISTANCE:
             screened.append((abs(est.value - 0.5), kpi, est))
     screened = [s for s in sorted(screened, reverse=True)][:max_measures]
     measures: list[FittedMeasure] = []

@@ -19,7 +19,7 @@ import psycopg
 import yaml
 
 from customer_health.config.evaluation import EvaluationFile, load_evaluation
-from customer_health.config.kpis import load_kpis
+from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.config.scorecards import ScorecardsFile
 from customer_health.evaluation.evaluate import Evaluation, data_span, evaluate, frame, live_version, reference_dates
 from customer_health.warehouse.db import connect
@@ -52,6 +52,20 @@ def run_evaluation(
     return results
 
 
+def _version_kpis(conn: psycopg.Connection, version: str) -> KpisFile:
+    """The kpis.yml a scoring version was registered with (``meta.config_versions``); a candidate
+    registered by a backtest is named with the kpis.yml on disk, so that one."""
+    from customer_health.config.loader import load_yaml_text  # noqa: PLC0415
+    from customer_health.warehouse import config_versions  # noqa: PLC0415
+
+    try:
+        kpis_version = config_versions.registered(conn, "scoring", version)["parts"].get("kpis")
+        row = config_versions.registered(conn, "kpis", kpis_version)
+    except (config_versions.UnknownConfigVersion, AttributeError):
+        return load_kpis()[0]
+    return load_yaml_text(row["source_yaml"], KpisFile, f"meta.config_versions (kpis {kpis_version})")
+
+
 def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int],
                           *, first: date | None = None, last: date | None = None) -> list[date]:
     """Score the reference dates (inside ``first`` .. ``last`` when given) that have no stored score of
@@ -68,9 +82,13 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
         return []
     started = time.monotonic()
     with_kpis = set(frame(conn, "evaluation/days_with_kpis.sql", {"days": missing})["day"])
-    if any(d not in with_kpis for d in missing):
+    scored_before = bool(frame(conn, "evaluation/version_scored_before.sql",
+                               {"config_version": version, "day": min(missing)})["scored_before"].iloc[0])
+    if any(d not in with_kpis for d in missing) or not scored_before:
         # Set-based rebuild from the earliest day needed: equal to the daily incremental build (tested).
-        rebuild_kpis(conn, min(missing), last_day)
+        # A version new to these days may come with a changed kpis.yml (a team mapping its own event
+        # names): scoring it on KPI rows built under the old one would judge the old definition.
+        rebuild_kpis(conn, min(missing), last_day, _version_kpis(conn, version))
         conn.commit()
     source = frame(conn, "evaluation/version_yaml.sql", {"config_version": version})
     if source.empty:
