@@ -243,6 +243,15 @@ def _held_out(test: pd.DataFrame, score: np.ndarray | None, settings: Evaluation
                                 test["account_id"].to_numpy(), samples=settings.bootstrap_samples, seed=settings.seed)
 
 
+def _whole_numbers(value):
+    """1000.0 -> 1000, so a kept scorecard reads as it was written (the parsed model is the same)."""
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _scorecard_yaml(card: Scorecard) -> list[str]:
     """A live scorecard as it validates again (anchors resolved), for a candidate that keeps it."""
     data = card.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
@@ -253,7 +262,8 @@ def _scorecard_yaml(card: Scorecard) -> list[str]:
                 del measure["missing"]
             if not measure.get("description"):
                 measure.pop("description", None)
-    text = yaml.safe_dump([data], sort_keys=False, default_flow_style=None, allow_unicode=True, width=120)
+    text = yaml.safe_dump([_whole_numbers(data)], sort_keys=False, default_flow_style=None, allow_unicode=True,
+                          width=120)
     return ["  " + line for line in text.splitlines()]
 
 
@@ -289,7 +299,7 @@ def candidate_yaml(fit: Fit, live: ScorecardsFile | None) -> str:
         + (f"; live scorecards on the same rows: {fit.live_auc.fmt()}." if fit.live_auc and fit.live_auc.value else "."),
         *([f"# Held out, {paired}."] if paired else []),
         "",
-        f"bands: {{red: {bands.red if bands else 40}, green: {bands.green if bands else 70}}}",
+        f"bands: {{red: {_whole_numbers(bands.red) if bands else 40}, green: {_whole_numbers(bands.green) if bands else 70}}}",
         f"min_coverage: {live.min_coverage if live else 0.6}",
         f"rollup: {{method: {live.rollup.method if live else 'arr_weighted'}}}",
         *gate_lines,
@@ -309,10 +319,12 @@ def candidate_yaml(fit: Fit, live: ScorecardsFile | None) -> str:
 
 
 def _fitted_scorecard_lines(fit: Fit, card: Scorecard | None) -> list[str]:
+    within = "among this scorecard's accounts" if card is not None else "within the day"
     lines = [f"  - name: {card.name if card else 'fitted'}",
-             f"    description: Fitted for churn within {fit.horizon_days} days (percentiles within the day)"]
+             f"    description: {json.dumps(f'Fitted for churn within {fit.horizon_days} days (percentiles {within})')}"]
     if card is not None:
-        kept = card.model_dump(mode="json", by_alias=True, exclude_none=True, include={"segment", "bands", "min_coverage"})
+        kept = _whole_numbers(card.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                              include={"segment", "bands", "min_coverage"}))
         for key, value in kept.items():
             if value or value == 0:
                 lines.append(f"    {key}: {json.dumps(value)}")

@@ -52,18 +52,19 @@ def run_evaluation(
     return results
 
 
-def _version_kpis(conn: psycopg.Connection, version: str) -> KpisFile:
-    """The kpis.yml a scoring version was registered with (``meta.config_versions``); a candidate
-    registered by a backtest is named with the kpis.yml on disk, so that one."""
+def _version_kpis(conn: psycopg.Connection, version: str) -> tuple[str, KpisFile]:
+    """The kpis.yml a scoring version was registered with (``meta.config_versions``), with its
+    version; a candidate registered by a backtest is named with the kpis.yml on disk, so that one."""
     from customer_health.config.loader import load_yaml_text  # noqa: PLC0415
     from customer_health.warehouse import config_versions  # noqa: PLC0415
 
     try:
-        kpis_version = config_versions.registered(conn, "scoring", version)["parts"].get("kpis")
+        kpis_version = (config_versions.registered(conn, "scoring", version)["parts"] or {}).get("kpis")
         row = config_versions.registered(conn, "kpis", kpis_version)
-    except (config_versions.UnknownConfigVersion, AttributeError):
-        return load_kpis()[0]
-    return load_yaml_text(row["source_yaml"], KpisFile, f"meta.config_versions (kpis {kpis_version})")
+    except config_versions.UnknownConfigVersion:
+        config, kpis_version = load_kpis()
+        return kpis_version, config
+    return kpis_version, load_yaml_text(row["source_yaml"], KpisFile, f"meta.config_versions (kpis {kpis_version})")
 
 
 def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int],
@@ -82,13 +83,14 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
         return []
     started = time.monotonic()
     with_kpis = set(frame(conn, "evaluation/days_with_kpis.sql", {"days": missing})["day"])
-    scored_before = bool(frame(conn, "evaluation/version_scored_before.sql",
-                               {"config_version": version, "day": min(missing)})["scored_before"].iloc[0])
-    if any(d not in with_kpis for d in missing) or not scored_before:
+    kpis_version, kpis_config = _version_kpis(conn, version)
+    built_under = set(frame(conn, "evaluation/kpis_versions_on_days.sql",
+                            {"config_version": version, "days": missing})["kpis_version"])
+    if any(d not in with_kpis for d in missing) or built_under - {kpis_version}:
         # Set-based rebuild from the earliest day needed: equal to the daily incremental build (tested).
-        # A version new to these days may come with a changed kpis.yml (a team mapping its own event
-        # names): scoring it on KPI rows built under the old one would judge the old definition.
-        rebuild_kpis(conn, min(missing), last_day, _version_kpis(conn, version))
+        # Days scored under another kpis.yml (a team that just mapped its own event names) hold KPI
+        # rows of that definition: scoring this version on them would judge the old one.
+        rebuild_kpis(conn, min(missing), last_day, kpis_config)
         conn.commit()
     source = frame(conn, "evaluation/version_yaml.sql", {"config_version": version})
     if source.empty:
