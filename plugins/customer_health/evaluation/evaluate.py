@@ -498,8 +498,11 @@ def _verdict(result: Evaluation, min_churned: int) -> str:
     cohort = (f"{result.rows:,} account-days of {result.accounts:,} accounts on {len(result.reference_dates)} "
               f"reference dates, {result.churned_rows} churned within {result.horizon_days} days")
     if auc.value is None or auc.positives < min_churned:
+        unscored = result.churned_rows - auc.positives
+        why = (f" The other {unscored} churned rows had no score (insufficient_data: see the coverage diagnostics)."
+               if unscored > 0 else "")
         return (f"Too few to tell: {auc.positives} churned rows with a score ({cohort}); at least {min_churned} "
-                "are needed before any figure means something.")
+                f"are needed before any figure means something.{why}")
     if auc.includes_half:
         head = f"No significant signal: the score's ROC AUC is {auc.fmt()}, and the interval includes 0.5 (chance)"
     elif auc.low > 0.5:
