@@ -203,7 +203,7 @@ scorecards:
 """
 
 
-def test_without_signal_drifting_scores_get_no_signal_and_no_fitted_file(no_signal):
+def test_without_signal_drifting_scores_get_no_signal(no_signal):
     (no_signal.include / "config" / "kpis.yml").write_text(KPIS_YML, encoding="utf-8")
     (no_signal.include / "config" / "scorecards.yml").write_text(NAIVE_SCORECARDS, encoding="utf-8")
     no_signal.ok("score", "--day", LAST_DAY)
@@ -219,6 +219,9 @@ def test_without_signal_drifting_scores_get_no_signal_and_no_fitted_file(no_sign
     assert low <= 0.5 <= high, verdict
     assert verdict.startswith("No significant signal") and "interval includes 0.5" in verdict and verdict in out
 
+
+def test_without_signal_fit_scorecard_writes_nothing(no_signal):
+    assert no_signal.query("SELECT count(*) FROM marts.evaluation_runs") == [(1,)], "the evaluation test runs first"
     fit = no_signal.cli("fit-scorecard", "--out", str(no_signal.fitted), "--horizon", "30")
     assert fit.returncode == 1, fit.stderr[-3000:]
     assert "No significant signal to fit at 30 days" in fit.stdout and "nothing written" in fit.stdout
