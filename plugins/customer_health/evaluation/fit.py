@@ -88,9 +88,6 @@ class Fit:
     # Candidate minus live on the held-out rows both scored: (difference, low, high, rows, churned rows).
     paired: tuple[float | None, float | None, float | None, int, int] | None = None
 
-    def where(self) -> str:
-        return f" in segment {self.segment}" if self.segment else ""
-
     def paired_text(self) -> str:
         if not self.paired or self.paired[0] is None:
             return ""
