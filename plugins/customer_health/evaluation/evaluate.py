@@ -186,11 +186,18 @@ def reference_dates(first_day: date, last_day: date, horizon: int, settings: Eva
                   and (window.get("last") is None or d <= window["last"]))
 
 
+# An AUC this close to 0.5 is "negligible" even when its interval excludes 0.5 (a KPI that is the
+# same for nearly every account can be precisely useless): nothing to act on, never fitted.
+NEGLIGIBLE_AUC_DISTANCE = 0.02
+
+
 def signal_of(estimate: st.Estimate, min_churned: int) -> str:
     if estimate.value is None or estimate.positives < min_churned:
         return "too few to tell"
     if estimate.includes_half:
         return "no significant signal"
+    if abs(estimate.value - 0.5) < NEGLIGIBLE_AUC_DISTANCE:
+        return "negligible"
     return "lower is riskier" if estimate.low > 0.5 else "higher is riskier"
 
 
@@ -236,11 +243,15 @@ def live_version(conn: psycopg.Connection) -> str:
     return latest["config_version"].iloc[0]
 
 
-def _unused_event_names(conn, kpis_config: KpisFile | None) -> list[str]:
+def _unused_event_names(conn, kpis_config: KpisFile | None) -> tuple[list[str], list[str]]:
+    """Configured event names that never occur, and (when some do not) the names the data has instead."""
     if kpis_config is None:
-        return []
+        return [], []
     configured = sorted({kpis_config.login_event, *kpis_config.core_actions, *kpis_config.milestones})
-    return list(frame(conn, "evaluation/unused_event_names.sql", {"configured": configured})["name"])
+    unused = list(frame(conn, "evaluation/unused_event_names.sql", {"configured": configured})["name"])
+    others = list(frame(conn, "evaluation/event_names_not_configured.sql", {"configured": configured})["name"]) \
+        if unused else []
+    return unused, others
 
 
 def _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, unused_events, as_of) -> Evaluation:
@@ -264,7 +275,7 @@ def _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, un
     # B2B churn happens at a contract end: nearness of renewal alone "predicts" churn within the
     # horizon. Among the accounts whose renewal falls inside it, the score must still tell them apart.
     renewing = cohort[cohort["days_to_renewal"].notna() & (cohort["days_to_renewal"] <= horizon)]
-    if not renewing.empty:
+    if not renewing.empty and len(renewing) < len(cohort):  # monthly subscriptions: everyone renews, nothing to add
         scopes.append(("renewing_within_horizon", renewing))
     for scope, rows in scopes:
         result.metrics.extend(_score_metrics(rows, scope, samples, seed, min_churned))
@@ -290,16 +301,24 @@ def _evaluate_horizon(conn, settings, version, horizon, refs, scorecard_kpis, un
             Diagnostic("not_point_in_time", m.subject, "all",
                        f"{m.subject} (AUC {m.estimate.fmt()}): {result.not_point_in_time[m.subject]}. Its figure may "
                        "carry the outcome itself and is not compared with the score.")
-            for m in kpi_metrics if m.subject in result.not_point_in_time)
+            for m in kpi_metrics if m.subject in result.not_point_in_time
+            and not (m.estimate.low is not None and m.estimate.low == m.estimate.high))  # constant: carries nothing
     quadrants = frame(conn, "evaluation/cohort_quadrants.sql", params)
     if not quadrants.empty:
         result.bins.extend(_quadrant_bins(quadrants.merge(cohort, on=["account_id", "reference_date"])))
+    unused_names, other_names = unused_events
     result.diagnostics.extend(
         Diagnostic("unused_event_name", name, "all",
                    f"kpis.yml names the event {name!r}, which never occurs in staging.usage_events: every KPI "
                    "counting it is zero. Check the product's event names.")
-        for name in unused_events
+        for name in unused_names
     )
+    if other_names:
+        result.diagnostics.append(Diagnostic(
+            "unmapped_event_names", ", ".join(other_names), "all",
+            f"The product sends {len(other_names)} event name(s) that kpis.yml names nowhere: {', '.join(other_names)}. "
+            "Map the session, core-action and milestone events among them in kpis.yml, rebuild history and "
+            "evaluate again."))
     result.verdict = _verdict(result, min_churned)
     return result
 
@@ -368,13 +387,29 @@ def _quadrant_bins(rows: pd.DataFrame) -> list[Bin]:
 
 
 def _band_diagnostics(rows: pd.DataFrame, scope: str) -> list[Diagnostic]:
+    """Bands no account reached, among the rows that got a number. Rows left insufficient_data are a
+    different cause (too little of the scorecard's weight had a value) and are said as such: an
+    unreachable cut point and an unmeasured account need different fixes."""
     if not scope.startswith("scorecard:"):
         return []
-    present = set(rows["band"])
-    return [Diagnostic("empty_band", band, scope,
-                       f"No account of {scope.split(':', 1)[1]} was {band} on any of the {rows['reference_date'].nunique()} "
-                       "reference dates: the band's cut points cannot be reached.")
-            for band in ("red", "yellow", "green") if band not in present]
+    card, dates = scope.split(":", 1)[1], rows["reference_date"].nunique()
+    out = []
+    insufficient = int((rows["band"] == "insufficient_data").sum())
+    if insufficient and insufficient / len(rows) > 0.5:
+        out.append(Diagnostic(
+            "insufficient_coverage", card, scope,
+            f"{insufficient} of {len(rows)} rows of {card} ({insufficient / len(rows):.0%}) were insufficient_data: the "
+            "measures with a value carried less than the scorecard's min_coverage of its weight, so they got no "
+            "number at all. See the missing measures: drop them, or feed their KPIs."))
+    scored = rows[rows["band"] != "insufficient_data"]
+    if scored.empty:
+        return out
+    present = set(scored["band"])
+    out.extend(Diagnostic("empty_band", band, scope,
+                          f"No scored account of {card} was {band} on any of the {dates} reference dates "
+                          f"({len(scored)} rows with a score): the band's cut points are not reached.")
+               for band in ("red", "yellow", "green") if band not in present)
+    return out
 
 
 def _measure_metrics(measures: pd.DataFrame, samples: int, seed: int, min_churned: int) -> list[Metric]:
@@ -393,6 +428,13 @@ def _measure_diagnostics(measures: pd.DataFrame, saturated_share: float) -> list
         values = rows["measure_score"].dropna()
         scope = f"scorecard:{scorecard}"
         if values.empty:
+            kpi = rows["kpi"].iloc[0]
+            out.append(Diagnostic("missing_measure", measure, scope,
+                                  f"{measure} had no value on any of {len(rows)} rows: its KPI {kpi} is empty for every "
+                                  f"account here (it is built from the {NUMERIC_KPIS.get(kpi, '?')} stream; per-seat KPIs "
+                                  "also need licences, login KPIs the login_event of kpis.yml). Its weight is spread over "
+                                  "the other measures and lowers every account's coverage: drop it from this scorecard, "
+                                  "or feed its KPI."))
             continue
         if values.nunique() == 1:
             out.append(Diagnostic("constant_measure", measure, scope,
@@ -489,8 +531,11 @@ def _verdict(result: Evaluation, min_churned: int) -> str:
     cohort = (f"{result.rows:,} account-days of {result.accounts:,} accounts on {len(result.reference_dates)} "
               f"reference dates, {result.churned_rows} churned within {result.horizon_days} days")
     if auc.value is None or auc.positives < min_churned:
+        unscored = result.churned_rows - auc.positives
+        why = (f" The other {unscored} churned rows had no score (insufficient_data: see the coverage diagnostics)."
+               if unscored > 0 else "")
         return (f"Too few to tell: {auc.positives} churned rows with a score ({cohort}); at least {min_churned} "
-                "are needed before any figure means something.")
+                f"are needed before any figure means something.{why}")
     if auc.includes_half:
         head = f"No significant signal: the score's ROC AUC is {auc.fmt()}, and the interval includes 0.5 (chance)"
     elif auc.low > 0.5:

@@ -19,7 +19,7 @@ import psycopg
 import yaml
 
 from customer_health.config.evaluation import EvaluationFile, load_evaluation
-from customer_health.config.kpis import load_kpis
+from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.config.scorecards import ScorecardsFile
 from customer_health.evaluation.evaluate import Evaluation, data_span, evaluate, frame, live_version, reference_dates
 from customer_health.warehouse.db import connect
@@ -52,6 +52,21 @@ def run_evaluation(
     return results
 
 
+def _version_kpis(conn: psycopg.Connection, version: str) -> tuple[str, KpisFile]:
+    """The kpis.yml a scoring version was registered with (``meta.config_versions``), with its
+    version; a candidate registered by a backtest is named with the kpis.yml on disk, so that one."""
+    from customer_health.config.loader import load_yaml_text  # noqa: PLC0415
+    from customer_health.warehouse import config_versions  # noqa: PLC0415
+
+    try:
+        kpis_version = (config_versions.registered(conn, "scoring", version)["parts"] or {}).get("kpis")
+        row = config_versions.registered(conn, "kpis", kpis_version)
+    except config_versions.UnknownConfigVersion:
+        config, kpis_version = load_kpis()
+        return kpis_version, config
+    return kpis_version, load_yaml_text(row["source_yaml"], KpisFile, f"meta.config_versions (kpis {kpis_version})")
+
+
 def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int],
                           *, first: date | None = None, last: date | None = None) -> list[date]:
     """Score the reference dates (inside ``first`` .. ``last`` when given) that have no stored score of
@@ -68,9 +83,14 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
         return []
     started = time.monotonic()
     with_kpis = set(frame(conn, "evaluation/days_with_kpis.sql", {"days": missing})["day"])
-    if any(d not in with_kpis for d in missing):
+    kpis_version, kpis_config = _version_kpis(conn, version)
+    built_under = set(frame(conn, "evaluation/kpis_versions_on_days.sql",
+                            {"config_version": version, "days": missing})["kpis_version"])
+    if any(d not in with_kpis for d in missing) or built_under - {kpis_version}:
         # Set-based rebuild from the earliest day needed: equal to the daily incremental build (tested).
-        rebuild_kpis(conn, min(missing), last_day)
+        # Days scored under another kpis.yml (a team that just mapped its own event names) hold KPI
+        # rows of that definition: scoring this version on them would judge the old one.
+        rebuild_kpis(conn, min(missing), last_day, kpis_config)
         conn.commit()
     source = frame(conn, "evaluation/version_yaml.sql", {"config_version": version})
     if source.empty:
