@@ -143,7 +143,7 @@ def harness(request, tmp_path, monkeypatch, product_db_url):
             streams:
               usage_events: {query: extract/product_db/usage_events.sql, incremental: true}
             """, lambda: add_events(product_db_url, 4, 1, "2026-11-02"),
-            "event_id", "unknown account_id 'ghost' (not in the CRM accounts)")
+            "event_id", "unknown account_id: 'ghost' (not in the CRM accounts)")
     else:
         raise AssertionError(kind)
 

@@ -28,6 +28,17 @@ class StreamEntry(Strict):
     freshness_column: str | None = None
     freshness_max_age: timedelta | None = None
     min_rows: int = 0
+    lookback: timedelta = timedelta(0)
+    """Re-read this much before the stored cursor each run (late-arriving records); keys make the overlap harmless."""
+    future_tolerance: timedelta = timedelta(days=1)
+    """A record stamped more than this after now is quarantined, and its cursor value never moves the cursor."""
+
+    @field_validator("lookback", "future_tolerance")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative (e.g. 6 hours, 2 days)")
+        return value
 
 
 class SourceEntry(Strict):
@@ -63,7 +74,7 @@ class SourcesFile(Strict):
         return sources
 
 
-SHARED_STREAM_KEYS = {"freshness_column", "freshness_max_age", "min_rows"}
+SHARED_STREAM_KEYS = {"freshness_column", "freshness_max_age", "min_rows", "lookback", "future_tolerance"}
 
 
 def sources_path() -> Path:
@@ -106,6 +117,9 @@ def load_sources(path: Path | None = None) -> dict[str, "ConfiguredSource"]:
                     f"{prefix}.freshness_column: {checks.freshness_column!r} is not a column of {stream_name}; "
                     f"allowed: {', '.join(STREAMS[stream_name].columns)}"
                 )
+            if checks.lookback and not cls.cursor_is_time:
+                problems.append(f"{prefix}.lookback: kind {entry.kind!r} has no time cursor to look back from "
+                                "(its files are known by name and content); remove the key")
             streams[stream_name] = ConfiguredStream(stream_name, stream_options, checks)
         configured[name] = ConfiguredSource(name, entry, options, streams)
     if problems:

@@ -40,13 +40,18 @@ class Stream:
     # raises there and the batch goes through the value-by-value checks instead.
     bulk_load: bool = False
     description: str = ""
+    # The column that says when the record happened (an event's occurred_at):
+    # a value beyond now + the future tolerance is quarantined, not counted.
+    event_time: str | None = None
 
     def __post_init__(self):
         if self.bulk_load and not self.immutable:
             raise ValueError(f"stream {self.name}: the bulk path only inserts, so it needs an immutable stream")
         unknown = set(self.key) - set(self.columns)
+        if self.event_time is not None:
+            unknown |= {self.event_time} - set(self.columns)
         if unknown:
-            raise ValueError(f"stream {self.name}: key columns {sorted(unknown)} are not columns of the stream")
+            raise ValueError(f"stream {self.name}: key or event_time columns {sorted(unknown)} are not columns of the stream")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -78,6 +83,7 @@ STREAMS: dict[str, Stream] = {
             key=("event_id",),
             immutable=True,
             bulk_load=True,
+            event_time="occurred_at",
         ),
         Stream(
             "users",
@@ -156,6 +162,7 @@ STREAMS: dict[str, Stream] = {
             ),
             key=("entry_id",),
             description="CSM judgement, kept as its own signal",
+            event_time="recorded_at",
         ),
         Stream(
             "churn_events",
@@ -182,6 +189,7 @@ STREAMS: dict[str, Stream] = {
             immutable=True,
             bulk_load=True,
             description="long format: one row per response and question; nps 0-10, csat 1-5, cmi 1-5",
+            event_time="submitted_at",
         ),
     )
 }
