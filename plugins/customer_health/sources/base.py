@@ -88,7 +88,7 @@ def storable(value: str) -> str:
 def value_problem(column: str, value: str) -> str | None:
     """Why a value cannot be stored as it is, or None."""
     if "\x00" in value:
-        return f"NUL byte in {column}: at character {value.index(chr(0)) + 1}; Postgres text cannot hold it"
+        return f"NUL byte in {column}: at character {value.index(chr(0)) + 1} (Postgres text cannot hold it)"
     if any("\udc80" <= ch <= "\udcff" for ch in value):
         return f"undecodable bytes in {column}: not valid in the source's encoding"
     if len(value) > MAX_VALUE_CHARS:
@@ -165,9 +165,9 @@ class Spool:
             self._writer.writerow(self.header)
         provenance = provenance or Provenance()
         values = [spool_text(row.get(c)) for c in self.stream.columns]
-        problems = [provenance.reject] if provenance.reject else []
-        problems += [p for c, v in zip(self.stream.columns, values, strict=True) if v is not None
-                     and (p := value_problem(c, v))]
+        # The extractor's own reason (a ragged row) says enough; the values are made storable either way.
+        problems = [provenance.reject] if provenance.reject else [
+            p for c, v in zip(self.stream.columns, values, strict=True) if v is not None and (p := value_problem(c, v))]
         if problems:
             values = [None if v is None else storable(v) for v in values]
         extra = None

@@ -168,8 +168,8 @@ class CsvExportExtractor(Extractor):
                     reject = (f"ragged row: {len(fields)} fields, the header has {len(header)} "
                               f"(an unquoted {self.options.delimiter!r} or a cut-off line?)")
                 elif any("\udc80" <= ch <= "\udcff" for value in fields for ch in value):
-                    reject = (f"not valid {encoding}: bytes on {path.name} line {start} do not decode; "
-                              f"set sources.{self.source_name}.options.encoding to the file's encoding")
+                    reject = (f"not valid {encoding}: bytes on {path.name} line {start} do not decode "
+                              f"(set sources.{self.source_name}.options.encoding to the file's encoding)")
                 row = {c: (fields[i] if i < len(fields) else None) or None for c, i in position.items()}
                 extra = {c: fields[i] for i, c in enumerate(header) if c not in position and i < len(fields)}
                 if len(fields) > len(header):
