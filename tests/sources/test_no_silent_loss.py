@@ -137,3 +137,185 @@ def test_an_unknown_encoding_fails_validation_naming_the_key(configure, tmp_path
             streams:
               crm_accounts: {{glob: "accounts_*.csv"}}
             """)
+
+
+# --- class 1: the cursor never skips data for good --------------------------------------------------------------
+
+@pytest.fixture
+def product(product_db_url, monkeypatch, warehouse, warehouse_url):
+    """The test session's product database with the small app schema, read as the source ``under_test``."""
+    import psycopg
+
+    from tests.integration.test_ingest_dags import PRODUCT_SCHEMA
+
+    with psycopg.connect(product_db_url, autocommit=True) as conn:
+        conn.execute(PRODUCT_SCHEMA)
+    monkeypatch.setenv("AIRFLOW_CONN_UNDER_TEST", product_db_url)
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+
+    def add(event_id: int, occurred_at: str) -> None:
+        with psycopg.connect(product_db_url, autocommit=True) as conn:
+            conn.execute("INSERT INTO app.events (id, organization_id, member_id, name, created_at, duration_ms) "
+                         "VALUES (%s, 1, 10, 'login', %s, 1000)", [event_id, occurred_at])
+
+    def alter(statement: str) -> None:
+        with psycopg.connect(product_db_url, autocommit=True) as conn:
+            conn.execute(statement)
+
+    add.alter = alter
+    return add
+
+
+def usage_source(query: str = "usage_events.sql", **checks) -> str:
+    extra = "".join(f", {k}: {v}" for k, v in checks.items())
+    return f"""
+        kind: postgres
+        conn_id: under_test
+        keep_raw: false
+        streams:
+          usage_events: {{query: extract/product_db/{query}, incremental: true{extra}}}
+        """
+
+
+def events(conn) -> list[str]:
+    return [e for (e,) in conn.execute("SELECT event_id FROM staging.usage_events ORDER BY event_id::int")]
+
+
+def test_a_late_event_is_skipped_without_lookback_and_loaded_with_it(product, configure, warehouse, warehouse_url):
+    product(1, "2026-11-01 08:00+00")
+    product(2, "2026-11-01 09:00+00")
+    ingest_stream("under_test", "usage_events", sources=configure(usage_source()), warehouse_url=warehouse_url)
+    product(3, "2026-11-01 08:30+00")  # arrives after the load, stamped before its cursor
+    skipped = ingest_stream("under_test", "usage_events", sources=configure(usage_source()), warehouse_url=warehouse_url)
+    assert skipped.rows_received == 0 and events(warehouse) == ["1", "2"]
+
+    with_lookback = configure(usage_source(lookback='"45 minutes"'))
+    late = ingest_stream("under_test", "usage_events", sources=with_lookback, warehouse_url=warehouse_url)
+    assert (late.rows_received, late.rows_inserted, late.rows_unchanged) == (2, 1, 1), "the overlap is re-read, unchanged"
+    assert events(warehouse) == ["1", "2", "3"]
+    again = ingest_stream("under_test", "usage_events", sources=with_lookback, warehouse_url=warehouse_url)
+    assert (again.rows_inserted, again.cursor_to) == (0, late.cursor_to)
+
+
+def test_an_event_stamped_in_the_future_is_quarantined_and_never_moves_the_cursor(product, configure, warehouse,
+                                                                                   warehouse_url):
+    sources = configure(usage_source(future_tolerance='"1 day"'))
+    product(1, "2026-11-01 08:00+00")
+    product(2, "2031-01-01 00:00+00")
+    first = ingest_stream("under_test", "usage_events", sources=sources, warehouse_url=warehouse_url)
+    assert (first.rows_inserted, first.rows_quarantined) == (1, 1)
+    assert first.cursor_to.startswith("2026-11-01T08:00")
+    assert warehouse.execute("SELECT record_key, reason_kind FROM meta.quarantine").fetchall() == [("2", "in the future")]
+    product(3, "2026-11-02 08:00+00")
+    second = ingest_stream("under_test", "usage_events", sources=sources, warehouse_url=warehouse_url)
+    assert second.rows_inserted == 1 and events(warehouse) == ["1", "3"]
+    assert warehouse.execute("SELECT count(*) FROM meta.quarantine").fetchone() == (1,), "re-read, not stored twice"
+
+
+def test_an_arrival_time_cursor_reads_a_late_event_without_lookback(product, configure, warehouse, warehouse_url):
+    product.alter("ALTER TABLE app.events ADD COLUMN received_at timestamptz NOT NULL DEFAULT clock_timestamp()")
+    sources = configure(usage_source("usage_events_by_arrival.sql"))
+    product(1, "2026-11-01 08:00+00")
+    product(2, "2026-11-01 09:00+00")
+    ingest_stream("under_test", "usage_events", sources=sources, warehouse_url=warehouse_url)
+    product(3, "2026-11-01 07:00+00")  # happened first, arrived last
+    late = ingest_stream("under_test", "usage_events", sources=sources, warehouse_url=warehouse_url)
+    assert (late.rows_received, late.rows_inserted) == (1, 1)
+    assert events(warehouse) == ["1", "2", "3"]
+
+
+def test_lookback_on_a_file_source_fails_validation_naming_the_key(configure, tmp_path):
+    with pytest.raises(Exception, match=r"sources\.under_test\.streams\.crm_accounts\.lookback: kind 'csv' has no time cursor"):
+        configure(f"""
+            kind: csv
+            options: {{folder: {tmp_path}}}
+            streams:
+              crm_accounts: {{glob: "a_*.csv", lookback: 2 days}}
+            """)
+
+
+# --- class 2: schema drift never nulls out good values ---------------------------------------------------------
+
+ACCOUNT_PROPERTIES = """{account_id: id, name: name, parent_account_id: hs_parent_company_id,
+                             csm_owner_id: hubspot_owner_id, employees: numberofemployees, industry: industry,
+                             region: region, lifecycle_stage: lifecyclestage, created_at: createdate}"""
+
+
+def company(i: int, props: dict, modified: str) -> dict:
+    return {"id": str(i), "archived": False, "createdAt": modified, "updatedAt": modified,
+            "properties": {"name": f"Company {i}", "createdate": "2026-01-01T00:00:00.000Z", **props,
+                           "hs_lastmodifieddate": modified}}
+
+
+def regions(conn) -> list[tuple]:
+    return conn.execute("SELECT account_id, region FROM staging.crm_accounts ORDER BY 1").fetchall()
+
+
+@pytest.fixture
+def portal(tmp_path, monkeypatch):
+    """The HubSpot emulator over a data folder; ``serve(companies)`` (re)starts it with those companies."""
+    import json
+
+    from demo.emulators import hubspot
+    from demo.localenv import http_connection_uri
+
+    data = tmp_path / "hubspot"
+    data.mkdir()
+    (data / "owners.json").write_text("[]", encoding="utf-8")
+    running = []
+
+    def serve(companies: list[dict]) -> None:
+        while running:
+            running.pop().stop()
+        (data / "companies.json").write_text(json.dumps(companies), encoding="utf-8")
+        emulator = hubspot.start(data, "t0ken")
+        running.append(emulator)
+        monkeypatch.setenv("AIRFLOW_CONN_UNDER_TEST", http_connection_uri(emulator.base_url, "t0ken"))
+
+    yield serve
+    while running:
+        running.pop().stop()
+
+
+def crm_source(policy: str | None = None) -> str:
+    extra = f"\n            on_missing_property: {policy}" if policy else ""
+    return f"""
+        kind: hubspot
+        conn_id: under_test
+        streams:
+          crm_accounts:
+            object: companies
+            properties: {ACCOUNT_PROPERTIES}{extra}
+        """
+
+
+def test_a_renamed_crm_property_fails_the_stream_naming_it_and_staging_keeps_its_values(portal, configure, warehouse,
+                                                                                      warehouse_url):
+    """``region`` is the portal's own property (HubSpot's standard ones cannot be renamed); renamed, HubSpot stops sending it."""
+    from customer_health.sources.hubspot import SchemaDriftError
+
+    portal([company(1, {"region": "EMEA"}, "2026-11-01T10:00:00.000Z"), company(2, {"region": "APAC"}, "2026-11-01T11:00:00.000Z")])
+    ingest_stream("under_test", "crm_accounts", sources=configure(crm_source()), warehouse_url=warehouse_url)
+    renamed = [company(1, {"sales_region": "EMEA"}, "2026-11-02T10:00:00.000Z"),
+               company(2, {"sales_region": "APAC"}, "2026-11-02T11:00:00.000Z")]
+    portal(renamed)
+    with pytest.raises(SchemaDriftError, match=r"without the configured property 'region' \(column region\).*"
+                                               r"sources\.under_test\.streams\.crm_accounts\.properties"):
+        ingest_stream("under_test", "crm_accounts", sources=configure(crm_source()), warehouse_url=warehouse_url)
+    assert regions(warehouse) == [("1", "EMEA"), ("2", "APAC")]
+
+    result = ingest_stream("under_test", "crm_accounts", sources=configure(crm_source("quarantine")),
+                           warehouse_url=warehouse_url)
+    assert (result.rows_updated, result.rows_quarantined) == (0, 2)
+    assert regions(warehouse) == [("1", "EMEA"), ("2", "APAC")], "never nulled out"
+    assert {(k, o, kind) for k, o, kind, _ in quarantined(warehouse, "crm_accounts")} == {
+        ("1", "HubSpot companies 1", "missing property"), ("2", "HubSpot companies 2", "missing property")}
+
+
+def test_columns_a_csv_adds_are_kept_in_raw(exports, warehouse, warehouse_url):
+    folder, sources = exports
+    (folder / "accounts_1.csv").write_text(ACCOUNT_HEADER.rstrip("\n") + ",tier\n" + account_line("a1", "Acme").rstrip("\n")
+                                           + ",gold\n", encoding="utf-8")
+    ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert staged_accounts(warehouse) == [("a1", "Acme")]
+    assert warehouse.execute("SELECT _extra, _origin FROM raw.crm_accounts").fetchall() == [('{"tier": "gold"}', "accounts_1.csv:2")]

@@ -40,7 +40,7 @@ def write_json(path: Path, data) -> None:
 
 
 def company(i, name, modified, employees="10"):
-    return {"id": str(i), "properties": {"name": name, "numberofemployees": employees, "createdate": "2026-01-01T00:00:00.000Z",
+    return {"id": str(i), "properties": {"name": name, "region": "EMEA", "numberofemployees": employees, "createdate": "2026-01-01T00:00:00.000Z",
                                          "hs_lastmodifieddate": modified}, "createdAt": modified, "updatedAt": modified,
             "archived": False}
 

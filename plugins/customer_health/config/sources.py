@@ -19,6 +19,7 @@ from customer_health.paths import config_dir
 from customer_health.sources.registry import extractor_class
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+DURATION = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>second|minute|hour|day|week)s?\s*$", re.IGNORECASE)
 
 
 class StreamEntry(Strict):
@@ -32,6 +33,14 @@ class StreamEntry(Strict):
     """Re-read this much before the stored cursor each run (late-arriving records); keys make the overlap harmless."""
     future_tolerance: timedelta = timedelta(days=1)
     """A record stamped more than this after now is quarantined, and its cursor value never moves the cursor."""
+
+    @field_validator("lookback", "future_tolerance", mode="before")
+    @classmethod
+    def _spoken_duration(cls, value: Any) -> Any:
+        """Also ``6 hours``, ``30 minutes``, ``2 weeks`` (pydantic itself reads ``2 days`` and ISO ``PT6H``)."""
+        if isinstance(value, str) and (m := DURATION.match(value)):
+            return timedelta(**{m["unit"].lower() + "s": float(m["amount"])})
+        return value
 
     @field_validator("lookback", "future_tolerance")
     @classmethod
