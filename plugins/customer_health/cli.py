@@ -126,6 +126,8 @@ def cmd_ingest(args) -> int:
             f"updated {result.rows_updated}, unchanged {result.rows_unchanged}, quarantined {result.rows_quarantined} "
             f"({result.path} path)"
         )
+        for note in result.notes:
+            print(f"  note: {note}")
     return 0
 
 

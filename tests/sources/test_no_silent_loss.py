@@ -319,3 +319,102 @@ def test_columns_a_csv_adds_are_kept_in_raw(exports, warehouse, warehouse_url):
     ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
     assert staged_accounts(warehouse) == [("a1", "Acme")]
     assert warehouse.execute("SELECT _extra, _origin FROM raw.crm_accounts").fetchall() == [('{"tier": "gold"}', "accounts_1.csv:2")]
+
+
+# --- class 5: several files in one run --------------------------------------------------------------------------
+
+def test_two_exports_in_one_run_the_later_file_wins_for_a_mutable_stream(exports, warehouse, warehouse_url):
+    folder, sources = exports
+    (folder / "accounts_20261101.csv").write_text(ACCOUNT_HEADER + account_line("a1", "Old name") + account_line("a2", "Beta"),
+                                                  encoding="utf-8")
+    (folder / "accounts_20261102.csv").write_text(ACCOUNT_HEADER + account_line("a1", "New name"), encoding="utf-8")
+    result = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert staged_accounts(warehouse) == [("a1", "New name"), ("a2", "Beta")]
+    assert (result.rows_received, result.rows_inserted, result.rows_quarantined) == (3, 2, 0)
+
+
+def test_two_exports_in_one_run_that_disagree_on_an_immutable_row_are_quarantined(tmp_path, configure, warehouse,
+                                                                                  warehouse_url):
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    header = "response_id,account_id,respondent,survey,question_id,answer,submitted_at\n"
+    (folder / "nps_1.csv").write_text(header + "r1,a1,x@y.z,nps,nps,9,2026-11-01T10:00:00Z\n", encoding="utf-8")
+    (folder / "nps_2.csv").write_text(header + "r1,a1,x@y.z,nps,nps,3,2026-11-01T10:00:00Z\n", encoding="utf-8")
+    sources = configure(f"""
+        kind: csv
+        options: {{folder: {folder}, settle_seconds: 0}}
+        streams:
+          survey_responses: {{glob: "nps_*.csv"}}
+        """)
+    result = ingest_stream("under_test", "survey_responses", sources=sources, warehouse_url=warehouse_url)
+    assert (result.rows_inserted, result.rows_quarantined) == (0, 2)
+    assert {(o, kind) for _, o, kind, _ in quarantined(warehouse, "survey_responses")} == {
+        ("nps_1.csv:2", "duplicate key in this batch with different content"),
+        ("nps_2.csv:2", "duplicate key in this batch with different content")}
+
+
+# --- class 6: files are known by name and content ---------------------------------------------------------------
+
+def test_files_are_read_by_content_not_by_name_order(exports, warehouse, warehouse_url):
+    folder, sources = exports
+    (folder / "accounts_20261102.csv").write_text(ACCOUNT_HEADER + account_line("a2", "Beta"), encoding="utf-8")
+    ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+
+    (folder / "accounts_20261101.csv").write_text(ACCOUNT_HEADER + account_line("a1", "Acme"), encoding="utf-8")
+    earlier_name = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert (earlier_name.rows_received, earlier_name.rows_inserted) == (1, 1), "a name sorting before the cursor is read"
+
+    nothing = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert nothing.rows_received == 0
+    assert nothing.notes == [f"2 file(s) match 'accounts_*.csv' in {folder}, none is new (all loaded before)"]
+
+    (folder / "accounts_20261102.csv").write_text(ACCOUNT_HEADER + account_line("a2", "Beta renamed"), encoding="utf-8")
+    reexport = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert (reexport.rows_received, reexport.rows_updated) == (1, 1)
+    assert reexport.notes == ["accounts_20261102.csv: re-exported with new content; read again (keys make it idempotent)"]
+    assert staged_accounts(warehouse) == [("a1", "Acme"), ("a2", "Beta renamed")]
+    assert warehouse.execute("SELECT count(*) FROM meta.source_files").fetchone() == (3,)
+
+
+def test_a_file_still_being_written_waits_for_a_later_run(tmp_path, configure, warehouse, warehouse_url):
+    import threading
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    sources = configure(f"""
+        kind: csv
+        options: {{folder: {folder}, settle_seconds: 1}}
+        streams:
+          crm_accounts: {{glob: "accounts_*.csv"}}
+        """)
+    growing = folder / "accounts_1.csv"
+    growing.write_text(ACCOUNT_HEADER + account_line("a1", "Acme"), encoding="utf-8")
+
+    def exporter_still_writing():
+        with open(growing, "a", encoding="utf-8") as f:
+            f.write(account_line("a2", "Beta"))
+
+    threading.Timer(0.2, exporter_still_writing).start()
+    first = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert first.rows_received == 0 and first.notes[0].startswith("accounts_1.csv: still being written")
+    second = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert second.rows_inserted == 2
+
+
+def test_with_a_ready_marker_a_file_is_read_only_once_its_marker_exists(tmp_path, configure, warehouse, warehouse_url):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    sources = configure(f"""
+        kind: csv
+        options: {{folder: {folder}, ready_suffix: .done}}
+        streams:
+          crm_accounts: {{glob: "accounts_*"}}
+        """)
+    (folder / "accounts_1.csv").write_text(ACCOUNT_HEADER + account_line("a1", "Acme"), encoding="utf-8")
+    waiting = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert waiting.rows_received == 0
+    assert waiting.notes == ["accounts_1.csv: waiting for its marker accounts_1.csv.done (the export may still be running)"]
+    (folder / "accounts_1.csv.done").write_text("", encoding="utf-8")
+    ready = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert ready.rows_inserted == 1
