@@ -418,3 +418,56 @@ def test_with_a_ready_marker_a_file_is_read_only_once_its_marker_exists(tmp_path
     (folder / "accounts_1.csv.done").write_text("", encoding="utf-8")
     ready = ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
     assert ready.rows_inserted == 1
+
+
+# --- class 10: API bodies that are not JSON ---------------------------------------------------------------------
+
+def extract_companies(emulator, tmp_path, token: str, max_attempts: int):
+    from customer_health.contracts.streams import STREAMS
+    from customer_health.sources.base import ConnectionDetails, Spool
+    from customer_health.sources.hubspot import HubSpotExtractor, HubSpotOptions, HubSpotStream
+
+    connection = ConnectionDetails("hubspot_test", host=emulator.base_url, password=token)
+    extractor = HubSpotExtractor("crm", HubSpotOptions(max_attempts=max_attempts), connection)
+    spool = Spool(tmp_path / "spool.csv", "crm", 1, STREAMS["crm_accounts"])
+    options = HubSpotStream(object="companies", properties={"account_id": "id", "name": "name", "parent_account_id": "name",
+                            "csm_owner_id": "name", "employees": "name", "industry": "name", "region": "name",
+                            "lifecycle_stage": "name", "created_at": "createdate"})
+    extractor.extract(STREAMS["crm_accounts"], options, None, spool)
+    spool.close()
+    return spool
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated"])
+def test_a_body_that_is_not_json_is_retried(kind, tmp_path):
+    import json
+
+    from demo.emulators import hubspot
+
+    (tmp_path / "companies.json").write_text(json.dumps([company(1, {}, "2026-11-01T10:00:00.000Z")]), encoding="utf-8")
+    (tmp_path / "owners.json").write_text("[]", encoding="utf-8")
+    with hubspot.start(tmp_path, "s3cret-t0ken") as emulator:
+        emulator.garble_next(2, kind)
+        spool = extract_companies(emulator, tmp_path, "s3cret-t0ken", max_attempts=4)
+    assert spool.rows == 1
+    assert [status for _, path, status in emulator.requests if "/search" in path] == [200, 200, 200]
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated"])
+def test_a_body_that_stays_not_json_fails_naming_vendor_path_and_a_redacted_snippet(kind, tmp_path):
+    import json
+
+    from customer_health.sources.http import NotJSONError
+    from demo.emulators import hubspot
+
+    (tmp_path / "companies.json").write_text(json.dumps([company(1, {}, "2026-11-01T10:00:00.000Z")]), encoding="utf-8")
+    (tmp_path / "owners.json").write_text("[]", encoding="utf-8")
+    with hubspot.start(tmp_path, "s3cret-t0ken") as emulator:
+        emulator.garble_next(10, kind)
+        with pytest.raises(NotJSONError) as failure:
+            extract_companies(emulator, tmp_path, "s3cret-t0ken", max_attempts=2)
+    message = str(failure.value)
+    assert message.startswith("HubSpot answered 200 for POST /crm/v3/objects/companies/search with a body that is not JSON")
+    assert ("Maintenance" in message) if kind == "html" else ('"results"' in message)
+    assert "s3cret-t0ken" not in message
+    assert len([p for _, p, _ in emulator.requests if "/search" in p]) == 2, "retried before failing"
