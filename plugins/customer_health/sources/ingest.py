@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from customer_health.config.sources import ConfiguredSource, load_sources
+from customer_health.contracts.streams import STREAMS
 from customer_health.sources.base import Spool, looked_back
 from customer_health.sources.connections import connection_details
 from customer_health.sources.registry import extractor_class
@@ -58,3 +59,21 @@ def ingest_stream(
                 spool.close()
             return load_batch(conn, spool, keep_raw=source.entry.keep_raw, run_id=run_id,
                               future_tolerance=checks.future_tolerance)
+
+
+def load_released(source_name: str, stream_name: str, *, warehouse_url: str | None = None) -> BatchResult:
+    """Load the quarantined rows a person released (``quarantine release``) now, without reading the source.
+
+    The batch is empty of new records: the loader takes the released rows back
+    (as it takes rows whose account the CRM now knows), checks them again and
+    merges those that pass; the rest are quarantined again with today's reasons.
+    The cursor stays where it is.
+    """
+    with connect(warehouse_url) as conn:
+        conn.autocommit = True
+        batch_id = new_batch_id(conn)
+        conn.autocommit = False
+        with tempfile.TemporaryDirectory(prefix=f"release-{source_name}-{stream_name}-") as tmp:
+            spool = Spool(Path(tmp) / "batch.csv", source_name, batch_id, STREAMS[stream_name])
+            spool.close()
+            return load_batch(conn, spool, keep_raw=False, run_id="quarantine-release")
