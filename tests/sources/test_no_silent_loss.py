@@ -129,6 +129,25 @@ def test_ragged_rows_trailing_junk_and_bad_bytes_are_quarantined_with_file_and_l
     assert '"_fields_beyond_the_header": ["active"]' in extra, "nothing of a ragged row is dropped"
 
 
+def test_a_file_whose_encoding_contradicts_the_option_fails_naming_file_and_option(tmp_path, configure, warehouse,
+                                                                                 warehouse_url):
+    from customer_health.sources.csv_export import CsvHeaderError
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "accounts_1.csv").write_bytes((ACCOUNT_HEADER + account_line("a1", "Café")).encode("utf-8-sig"))
+    sources = configure(f"""
+        kind: csv
+        options: {{folder: {folder}, settle_seconds: 0, encoding: cp1252}}
+        streams:
+          crm_accounts: {{glob: "accounts_*.csv"}}
+        """)
+    with pytest.raises(CsvHeaderError, match=r"accounts_1\.csv: starts with a UTF-8 byte order mark, but "
+                                             r"sources\.under_test\.options\.encoding is 'cp1252'.*set it to utf-8-sig"):
+        ingest_stream("under_test", "crm_accounts", sources=sources, warehouse_url=warehouse_url)
+    assert staged_accounts(warehouse) == []
+
+
 def test_an_unknown_encoding_fails_validation_naming_the_key(configure, tmp_path):
     with pytest.raises(Exception, match=r"sources\.under_test\.options\.encoding.*unknown encoding 'utf-9'"):
         configure(f"""

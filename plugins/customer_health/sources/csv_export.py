@@ -138,6 +138,11 @@ class CsvExportExtractor(Extractor):
     def _records_of(self, stream: Stream, path: Path) -> Iterator[Record]:
         """The records of one file, each with its origin (file:line) and whatever kept it from loading as it is."""
         encoding = self.options.encoding
+        with open(path, "rb") as f:
+            bom = f.read(3) == codecs.BOM_UTF8
+        if bom and codecs.lookup(encoding).name != "utf-8-sig":
+            raise CsvHeaderError(f"{path}: starts with a UTF-8 byte order mark, but sources.{self.source_name}.options."
+                                 f"encoding is {encoding!r}, which would garble every non-ASCII value: set it to utf-8-sig")
         # surrogateescape: bytes the encoding cannot decode stay in the text as
         # markers, so one bad byte quarantines its row instead of stopping the file.
         with open(path, newline="", encoding=encoding, errors="surrogateescape") as f:
