@@ -90,3 +90,16 @@ def test_a_row_whose_values_were_altered_is_not_released(warehouse, warehouse_ur
     refused = cli(warehouse_url, "quarantine", "release", "--id", str(quarantine_id))
     assert "1 entries not released: their values had to be altered" in refused.stdout
     assert open_entries(warehouse) == [("a1", "NUL byte in name")]
+
+
+def test_release_by_stream_and_kind_and_the_summary_by_stream(warehouse, warehouse_url):
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+    load_rows(warehouse_url, "survey_responses", [nps("r1", "new1", "9"), nps("r2", "new2", "7"), nps("r3", "a1", "42")])
+    load_rows(warehouse_url, "crm_accounts", [{"account_id": "new1", "name": "New"}], source="manual")
+    shown = cli(warehouse_url, "quarantine", "--stream", "survey_responses")
+    assert "test.survey_responses: 2 x unknown account_id" in shown.stdout
+    assert "crm_accounts" not in shown.stdout
+    released = cli(warehouse_url, "quarantine", "release", "--stream", "survey_responses", "--kind", "unknown account_id")
+    assert released.returncode == 0, released.stderr
+    assert "released 2: inserted 1, updated 0, unchanged 0, quarantined again 1" in released.stdout
+    assert open_entries(warehouse) == [("r3/nps", "NPS answer must be 0-10"), ("r2/nps", "unknown account_id")]
