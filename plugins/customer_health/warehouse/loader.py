@@ -274,10 +274,12 @@ def _load_in_bulk(conn: psycopg.Connection, spool: SpooledBatch, steps: dict[str
             received = _copy_spool(conn, spool, staging, options=force_null)
             step("copy")
             conn.execute(sql.SQL("ANALYZE {}").format(staging))  # allowlisted: statistics for the account check
-            if stream.event_time and fetch_one_sql_file(
-                    conn, _SQL + "has_future_rows.sql", {"batch_id": spool.batch_id, "limit": future_limit},
-                    staging=staging, column=sql.Identifier(stream.event_time))["found"]:
-                raise _NotForBulk(f"a record's {stream.event_time} is beyond the future tolerance")
+            needs_care = [sql.SQL("octet_length({}) > {}").format(_key_text(stream, "s"), sql.Literal(MAX_KEY_BYTES))]
+            if stream.event_time:
+                needs_care.append(sql.SQL("s.{} > {}").format(sql.Identifier(stream.event_time), sql.Literal(future_limit)))
+            if fetch_one_sql_file(conn, _SQL + "has_rows_needing_care.sql", {"batch_id": spool.batch_id},
+                                  staging=staging, needs_care=sql.SQL(" OR ").join(needs_care))["found"]:
+                raise _NotForBulk(f"a key is over {MAX_KEY_BYTES} bytes or a {stream.event_time} beyond the future tolerance")
             quarantined = _quarantine_rows_without_account(conn, spool) if stream.requires_known_account else 0
             step("checks")
             conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(BULK_INDEX_MEMORY)))  # allowlisted
