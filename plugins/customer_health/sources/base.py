@@ -104,7 +104,8 @@ def looked_back(cursor: str | None, lookback: timedelta) -> str | None:
     when = _as_time(cursor)
     if when is None:
         raise ValueError(f"cursor {cursor!r} is not an ISO 8601 time, so lookback cannot apply")
-    text = (when - lookback).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # Seconds only when the cursor has no fraction: APIs such as Typeform's ``since`` take seconds.
+    text = (when - lookback).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f" if "." in cursor else "%Y-%m-%dT%H:%M:%S")
     return text + "Z" if cursor.endswith("Z") else text
 
 
