@@ -86,9 +86,15 @@ def configured(tmp: Path, entry: str):
 
 
 @pytest.fixture
-def include_env(monkeypatch):
-    """Each example points CUSTOMER_HEALTH_INCLUDE at its own manifest; restored after the test."""
-    monkeypatch.delenv("CUSTOMER_HEALTH_INCLUDE", raising=False)
+def include_env():
+    """Each example points CUSTOMER_HEALTH_INCLUDE at its own manifest; restored after the test
+    (monkeypatch cannot: the examples set it themselves)."""
+    before = os.environ.get("CUSTOMER_HEALTH_INCLUDE")
+    yield
+    if before is None:
+        os.environ.pop("CUSTOMER_HEALTH_INCLUDE", None)
+    else:
+        os.environ["CUSTOMER_HEALTH_INCLUDE"] = before
 
 
 HEADER = ["account_id", "name", "parent_account_id", "csm_owner_id", "employees", "industry", "region",
