@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 # file), not data: its record is quarantined with the value cut to a preview.
 MAX_VALUE_CHARS = 65_536
 PREVIEW_CHARS = 200
+# Bytes a file's encoding could not decode, as errors="surrogateescape" leaves them in the text.
+UNDECODED = re.compile("[\udc80-\udcff]")
+_UNSTORABLE = re.compile("[\x00\udc80-\udcff]")
 
 
 class NoOptions(BaseModel):
@@ -80,7 +84,7 @@ def storable(value: str) -> str:
     if len(value) > MAX_VALUE_CHARS:
         value = f"{value[:PREVIEW_CHARS]}... [cut: {len(value):,} characters]"
     value = value.replace("\x00", "\\x00")
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if UNDECODED.search(value):
         value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return value
 
@@ -89,7 +93,7 @@ def value_problem(column: str, value: str) -> str | None:
     """Why a value cannot be stored as it is, or None."""
     if "\x00" in value:
         return f"NUL byte in {column}: at character {value.index(chr(0)) + 1} (Postgres text cannot hold it)"
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if UNDECODED.search(value):
         return f"undecodable bytes in {column}: not valid in the source's encoding"
     if len(value) > MAX_VALUE_CHARS:
         return f"oversized {column}: {len(value):,} characters, the limit is {MAX_VALUE_CHARS:,}"
@@ -135,6 +139,7 @@ class Spool:
         self.source = source
         self.batch_id = batch_id
         self.stream = stream
+        self._columns = stream.columns  # computed once: write() runs per record
         self.rows = 0
         self.cursor: str | None = None
         """Largest cursor value of the batch (text order): where the next run starts."""
@@ -165,10 +170,16 @@ class Spool:
             self._writer = csv.writer(self._file)
             self._writer.writerow(self.header)
         provenance = provenance or Provenance()
-        values = [spool_text(row.get(c)) for c in self.stream.columns]
+        values = [spool_text(row.get(c)) for c in self._columns]
         # The extractor's own reason (a ragged row) says enough; the values are made storable either way.
-        problems = [provenance.reject] if provenance.reject else [
-            p for c, v in zip(self.stream.columns, values, strict=True) if v is not None and (p := value_problem(c, v))]
+        # Otherwise one scan of the whole record first: almost every record has nothing to report.
+        if provenance.reject:
+            problems = [provenance.reject]
+        else:
+            joined = "".join(v for v in values if v)
+            suspect = len(joined) > MAX_VALUE_CHARS or _UNSTORABLE.search(joined) is not None
+            problems = [p for c, v in zip(self._columns, values, strict=True)
+                        if v is not None and (p := value_problem(c, v))] if suspect else []
         if problems:
             values = [None if v is None else storable(v) for v in values]
         extra = None
@@ -186,13 +197,12 @@ class Spool:
         A time beyond :attr:`cursor_limit` does not count: one record stamped in
         the future must not make every later run skip the present.
         """
-        if not value:
-            return
+        if not value or (self.cursor is not None and value <= self.cursor):
+            return  # cannot move the cursor: no need to read it as a time
         if self.cursor_limit is not None and (when := _as_time(value)) is not None and when > self.cursor_limit:
             self.future_cursors += 1
             return
-        if self.cursor is None or value > self.cursor:
-            self.cursor = value
+        self.cursor = value
 
     def close(self) -> None:
         if self.future_cursors:

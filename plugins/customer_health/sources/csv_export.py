@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from customer_health.contracts.streams import Stream
 from customer_health.paths import REPO_ROOT
-from customer_health.sources.base import Extractor, Provenance, Record, SourceFile, Spool
+from customer_health.sources.base import UNDECODED, Extractor, Provenance, Record, SourceFile, Spool
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class CsvExportExtractor(Extractor):
                 if len(fields) != len(header):
                     reject = (f"ragged row: {len(fields)} fields, the header has {len(header)} "
                               f"(an unquoted {self.options.delimiter!r} or a cut-off line?)")
-                elif any("\udc80" <= ch <= "\udcff" for value in fields for ch in value):
+                elif any(UNDECODED.search(value) for value in fields):
                     reject = (f"not valid {encoding}: bytes on {path.name} line {start} do not decode "
                               f"(set sources.{self.source_name}.options.encoding to the file's encoding)")
                 row = {c: (fields[i] if i < len(fields) else None) or None for c, i in position.items()}
