@@ -27,6 +27,8 @@ def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", 
         conn.autocommit = False
         with tempfile.TemporaryDirectory() as tmp:
             spool = Spool(Path(tmp) / "batch.csv", source, batch_id, STREAMS[stream])
+            # Typed values come from a database's COPY output, which carries no per-record annotations.
+            spool.annotated = source_types is None
             for row in rows:
                 spool.write(row, cursor=cursor)
             spool.close()

@@ -99,8 +99,13 @@ class Server(ThreadingHTTPServer):
         self.fail_first = fail_first
         self.fail_every = fail_every
         self.requests: list[tuple[str, str, int]] = []
+        self.garbled: deque[str] = deque()
         self._count = 0
         self._lock = threading.Lock()
+
+    def next_garble(self) -> str | None:
+        with self._lock:
+            return self.garbled.popleft() if self.garbled else None
 
     def next_request_number(self) -> int:
         with self._lock:
@@ -183,8 +188,16 @@ class RequestHandler(BaseHTTPRequestHandler):
         # Recorded before answering: a client that has its answer must find its request in the log.
         self.server.record(self.command, self.path, reply.status)
         payload = json.dumps(reply.body).encode()
+        content_type = "application/json; charset=utf-8"
+        garble = self.server.next_garble() if reply.status == 200 else None
+        if garble == "html":
+            content_type = "text/html; charset=utf-8"
+            payload = (b"<html><head><title>Maintenance</title></head><body><h1>We'll be right back</h1>"
+                       b"<p>request token=" + self.server.token.encode() + b"</p></body></html>")
+        elif garble == "truncated":
+            payload = payload[: max(1, len(payload) // 2)]
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -208,6 +221,15 @@ class Emulator:
     def requests(self) -> list[tuple[str, str, int]]:
         """(method, path with query, status) of every request so far."""
         return self._server.requests
+
+    def garble_next(self, count: int, kind: str = "html") -> None:
+        """Answer the next ``count`` successful requests with a body that is not JSON, as a real API
+        sometimes does: ``html`` is a status-200 maintenance page from a proxy (echoing the request's
+        token, as careless ones do), ``truncated`` the JSON cut off half-way."""
+        if kind not in ("html", "truncated"):
+            raise ValueError(f"kind must be html or truncated, got {kind!r}")
+        with self._server._lock:
+            self._server.garbled.extend([kind] * count)
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -17,6 +17,12 @@ Implements what the pipeline uses, as HubSpot documents it:
   kept in memory and in ``tasks.json`` beside the data, so they survive a
   restart and can be inspected.
 
+A requested property the portal does not define is left out of the answer,
+as HubSpot does (a property renamed in the portal simply stops coming); one it
+defines but a record lacks comes as null. The portal defines HubSpot's
+standard properties of the type plus every property stored on any of its
+records.
+
 Demo conveniences beyond the real API: a search without ``properties``
 returns every stored property (HubSpot returns a default few).
 """
@@ -106,8 +112,9 @@ class HubSpot:
             name = sort.get("propertyName")
             matches.sort(key=lambda o: _sort_key(_value(o, name)),
                          reverse=sort.get("direction") == "DESCENDING")
+        defined = _defined_properties(request.params["object_type"], objects)
         reply = {"total": len(matches),
-                 "results": [_render(o, body.get("properties"))
+                 "results": [_render(o, body.get("properties"), defined)
                              for o in matches[offset:offset + limit]]}
         if offset + limit < len(matches):
             reply["paging"] = {"next": {"after": str(offset + limit)}}
@@ -258,10 +265,25 @@ def _ordered(a: tuple | None, b: tuple | None) -> bool:
     return a is not None and b is not None and a[0] == b[0]
 
 
-def _render(obj: dict, wanted: list[str] | None) -> dict:
-    """The object as the API answers: requested properties plus the ones HubSpot always adds."""
+# HubSpot's own properties of each type (a few of many): defined in every portal.
+STANDARD_PROPERTIES = {
+    "companies": {"name", "domain", "industry", "numberofemployees", "hs_parent_company_id", "hubspot_owner_id",
+                  "lifecyclestage", "createdate", "hs_lastmodifieddate", "hs_object_id", "country", "state"},
+    "deals": {"dealname", "amount", "closedate", "dealstage", "pipeline", "hubspot_owner_id", "createdate",
+              "hs_lastmodifieddate", "hs_object_id"},
+}
+
+
+def _defined_properties(object_type: str, objects: list[dict]) -> set[str]:
+    """What the portal defines for a type: HubSpot's standard properties and every one stored on a record."""
+    return STANDARD_PROPERTIES.get(object_type, set()).union(*(o["properties"] for o in objects))
+
+
+def _render(obj: dict, wanted: list[str] | None, defined: set[str] | None = None) -> dict:
+    """The object as the API answers: requested properties (those the portal defines) plus the ones HubSpot always adds."""
     stored = obj["properties"]
-    properties = dict(stored) if not wanted else {name: stored.get(name) for name in wanted}
+    properties = dict(stored) if not wanted else {
+        name: stored.get(name) for name in wanted if defined is None or name in defined}
     properties |= {
         "hs_object_id": obj["id"],
         "createdate": stored.get("createdate") or obj["createdAt"],

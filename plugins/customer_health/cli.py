@@ -6,7 +6,12 @@
                                 band changes, movers, changed keys, the CSM tasks it would create and close
     score [--day D] [--history-days N]   build KPIs and score outside Airflow
     ingest SOURCE [STREAM ...]  run a source's loads outside Airflow (debugging)
-    quarantine [--source S]     show what was quarantined, grouped by reason
+    quarantine [--source S] [--stream T]
+                                show what waits in quarantine, grouped by kind of reason, with examples
+    quarantine release (--id N ... | --stream T [--kind K] [--source S])
+                                check those rows again now (after fixing their cause) and load the ones that pass
+    quarantine acknowledge (--id N ... | --stream T [--kind K] [--source S]) --note TEXT
+                                close entries that need nothing more, saying why
     evaluate [--version V] [--horizon H ...] [--report FILE] [--no-backfill]
                                 does the score foresee churn? writes marts.evaluation_*, prints the verdicts
     backtest CANDIDATE.yml [--from D] [--to D] [--horizon H ...]
@@ -28,7 +33,7 @@ from customer_health.config import ConfigError
 from customer_health.scoring.dry_run import NothingToCompare
 from customer_health.warehouse.db import WarehouseUnavailable, connect, describe, ensure_database, warehouse_url
 from customer_health.warehouse.migrate import migrate
-from customer_health.warehouse.sqlfiles import fetch_sql_file
+from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
 
 def cmd_migrate(_args) -> int:
@@ -142,17 +147,65 @@ def cmd_ingest(args) -> int:
             f"updated {result.rows_updated}, unchanged {result.rows_unchanged}, quarantined {result.rows_quarantined} "
             f"({result.path} path)"
         )
+        for note in result.notes:
+            print(f"  note: {note}")
     return 0
+
+
+def _quarantine_selection(args) -> dict:
+    if not args.id and not args.stream:
+        raise LookupError("name the entries: --id N (repeat for several), or --stream T with --kind K and --source S "
+                          "to narrow it (see `python -m customer_health quarantine` for ids and kinds)")
+    return {"ids": args.id or None, "source": args.source, "stream": args.stream, "kind": args.kind}
 
 
 def cmd_quarantine(args) -> int:
+    if args.action == "release":
+        return _quarantine_release(args)
+    if args.action == "acknowledge":
+        return _quarantine_acknowledge(args)
+    params = {"source": args.source, "stream": args.stream}
     with connect() as conn:
-        rows = fetch_sql_file(conn, "cli/quarantine_summary.sql", {"source": args.source})
+        rows = fetch_sql_file(conn, "cli/quarantine_summary.sql", params)
+        closed = fetch_sql_file(conn, "cli/quarantine_closed_counts.sql", params)
     for r in rows:
-        print(f"{r['source']}.{r['stream']}: {r['quarantined']} x {r['reason']} (e.g. {r['example']})")
+        print(f"{r['source']}.{r['stream']}: {r['quarantined']} x {r['reason_kind']}")
+        for example in r["examples"]:
+            print(f"    {example}")
     if not rows:
         print("quarantine is empty")
+    if closed:
+        print("closed: " + ", ".join(f"{r['entries']} {r['how']}" for r in closed))
     return 0
+
+
+def _quarantine_release(args) -> int:
+    from customer_health.sources.ingest import load_released
+
+    with connect() as conn:
+        streams = fetch_sql_file(conn, "cli/quarantine_request_release.sql", _quarantine_selection(args))
+        conn.commit()
+    if not streams:
+        print("no open quarantine entries match")
+        return 1
+    for s in streams:
+        if s["refused"]:
+            print(f"{s['source']}.{s['stream']}: {s['refused']} entries not released: their values had to be altered "
+                  "to be stored (NUL bytes, oversized or ragged rows); fix the source and load it again, or acknowledge them")
+    for s in (s for s in streams if s["requested"]):
+        result = load_released(s["source"], s["stream"])
+        print(f"{s['source']}.{s['stream']}: released {s['requested']}: inserted {result.rows_inserted}, "
+              f"updated {result.rows_updated}, unchanged {result.rows_unchanged}, "
+              f"quarantined again {result.rows_quarantined} (batch {result.batch_id})")
+    return 0
+
+
+def _quarantine_acknowledge(args) -> int:
+    with connect() as conn:
+        closed = run_sql_file(conn, "cli/quarantine_acknowledge.sql", {**_quarantine_selection(args), "note": args.note})
+        conn.commit()
+    print(f"acknowledged {closed} entries: {args.note}" if closed else "no open quarantine entries match")
+    return 0 if closed else 1
 
 
 def cmd_evaluate(args) -> int:
@@ -230,9 +283,20 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("source")
     ingest.add_argument("streams", nargs="*")
     ingest.set_defaults(func=cmd_ingest)
-    quarantine = sub.add_parser("quarantine", help="summarise quarantined rows")
+    quarantine = sub.add_parser("quarantine", help="summarise quarantined rows; release or acknowledge them")
     quarantine.add_argument("--source")
-    quarantine.set_defaults(func=cmd_quarantine)
+    quarantine.add_argument("--stream")
+    quarantine.set_defaults(func=cmd_quarantine, action=None)
+    actions = quarantine.add_subparsers(dest="action")
+    for name, help_text in (("release", "check the chosen rows again now and load those that pass"),
+                            ("acknowledge", "close the chosen entries, saying why")):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("--id", type=int, action="append", help="a quarantine id (repeat for several)")
+        action.add_argument("--source")
+        action.add_argument("--stream")
+        action.add_argument("--kind", help="a reason kind as the summary prints it")
+        if name == "acknowledge":
+            action.add_argument("--note", required=True, help="why nothing more is needed")
     evaluate = sub.add_parser("evaluate", help="judge the stored scores against churn (marts.evaluation_*)")
     evaluate.add_argument("--version", help="scorecard version to judge (default: the live one)")
     evaluate.add_argument("--horizon", type=int, action="append", help="days; repeat for several (default: evaluation.yml)")

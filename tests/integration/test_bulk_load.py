@@ -96,9 +96,9 @@ def test_rows_without_a_known_account_are_quarantined_by_the_bulk_path_itself(bo
     assert bulk == careful
     assert [(line, reason) for _, _, _, line, _, reason, _, _ in bulk["quarantine"]] == [
         (4, "missing account_id"),
-        (8, "unknown account_id 'ghost' (not in the CRM accounts)"),
-        (9, "unknown account_id 'ghost' (not in the CRM accounts)"),
-        (10, "unknown account_id 'o''brien' (not in the CRM accounts)"),
+        (8, "unknown account_id: 'ghost' (not in the CRM accounts)"),
+        (9, "unknown account_id: 'ghost' (not in the CRM accounts)"),
+        (10, "unknown account_id: 'o''brien' (not in the CRM accounts)"),
         (51, "missing account_id"),
     ]
 
@@ -164,7 +164,7 @@ def test_an_event_loaded_before_with_other_content_is_caught_by_the_rebuilt_key(
     assert bulk_paths == ["bulk", "careful", "careful"]
     assert bulk == careful
     reasons = [q[5] for q in bulk["quarantine"]]
-    assert len(reasons) == 5 and reasons[0] == "key 25 was already loaded with different content (batch 2)"
+    assert len(reasons) == 5 and reasons[0] == "already loaded with different content: key 25 (batch 2)"
 
 
 @pytest.mark.parametrize(
@@ -232,4 +232,20 @@ def test_a_product_database_backfill_through_the_real_extractor(both_ways, wareh
     assert bulk == careful
     assert len(bulk["staging"]) == 120 - 12 - 2
     assert {q[5] for q in bulk["quarantine"]} == {"missing account_id",
-                                                   "unknown account_id 'ghost' (not in the CRM accounts)"}
+                                                   "unknown account_id: 'ghost' (not in the CRM accounts)"}
+
+
+@pytest.mark.parametrize(("bad", "kind"), [({"occurred_at": "2031-01-01 00:00:00+00"}, "in the future"),
+                                         ({"event_id": "e" * 8000}, "oversized key")])
+def test_a_future_event_or_a_key_too_long_for_its_index_rolls_the_bulk_path_back_to_the_careful_one(both_ways,
+                                                                                                   warehouse_url,
+                                                                                                   bad, kind):
+    """Issue 15: a 2031 event must not count and the rebuilt index refuses an 8,000-character key: neither
+    fails the backfill, and each ends in quarantine as on the careful path."""
+    rows = [event(i) for i in range(200)] + [event(200, **bad)]
+    careful, bulk, bulk_paths = both_ways("usage_events", lambda: load_typed(warehouse_url, "usage_events", rows,
+                                                                            EVENT_TYPES))
+    assert bulk_paths == ["careful"]
+    assert bulk == careful
+    assert [q[5].split(":")[0] for q in bulk["quarantine"]] == [kind]
+    assert len(bulk["staging"]) == 200

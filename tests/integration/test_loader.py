@@ -30,10 +30,10 @@ def test_each_kind_of_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(
     assert reasons == {
         2: "NPS answer must be 0-10, got 11",
         3: "missing account_id",
-        4: "unknown account_id 'ghost' (not in the CRM accounts)",
+        4: "unknown account_id: 'ghost' (not in the CRM accounts)",
         5: "unparseable submitted_at: '31/02/2026'",
-        6: "duplicate key r6/nps in this batch with different content",
-        7: "duplicate key r6/nps in this batch with different content",
+        6: "duplicate key in this batch with different content: r6/nps",
+        7: "duplicate key in this batch with different content: r6/nps",
         9: "CSAT answer must be 1-5, got 6",
     }
     assert table(warehouse, "SELECT response_id FROM staging.survey_responses ORDER BY 1") == [("r1",), ("r7",)]
@@ -68,7 +68,7 @@ def test_an_immutable_row_arriving_changed_is_quarantined_not_applied(warehouse,
     load_rows(warehouse_url, "survey_responses", [nps("r1", "a1", "3")])
     assert table(warehouse, "SELECT answer FROM staging.survey_responses") == [(9,)]
     (reason,) = table(warehouse, "SELECT reason FROM meta.quarantine")[0]
-    assert reason.startswith("key r1/nps was already loaded with different content")
+    assert reason.startswith("already loaded with different content: key r1/nps")
 
 
 def test_a_load_that_fails_half_way_leaves_the_previous_state(warehouse, warehouse_url, monkeypatch):

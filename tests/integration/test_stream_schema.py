@@ -13,12 +13,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from customer_health.contracts.spool import SPOOL_META_COLUMNS
+from customer_health.contracts.spool import SPOOL_ANNOTATION_COLUMNS, SPOOL_META_COLUMNS
 from customer_health.contracts.streams import STREAMS
 from customer_health.paths import read_sql, sql_dir
 
 # The loader's bookkeeping around the stream's own columns: raw keeps the spool
-# file as received with the line it came from; staging records the batch that
+# file as received with the line it came from (and, from Python extractors,
+# each record's origin, unmapped fields and why it was altered); staging records the batch that
 # last wrote a row, and when.
 RAW_COLUMNS_BEFORE = (*SPOOL_META_COLUMNS, "_line")
 LOADED_AT = ("_loaded_at",)
@@ -84,7 +85,7 @@ def test_staging_table_matches_the_stream(catalog, name):
 def test_raw_table_keeps_every_column_as_text(catalog, name):
     stream = STREAMS[name]
     actual = catalog["columns"].get(stream.raw_table, [])
-    assert [c for c, _ in actual] == [*RAW_COLUMNS_BEFORE, *stream.columns, *LOADED_AT], f"{stream.raw_table}: columns"
+    assert [c for c, _ in actual] == [*RAW_COLUMNS_BEFORE, *stream.columns, *LOADED_AT, *SPOOL_ANNOTATION_COLUMNS], f"{stream.raw_table}: columns"
     assert {t for c, t in actual if c in stream.columns} == {"text"}, f"{stream.raw_table}: values as received are text"
 
 

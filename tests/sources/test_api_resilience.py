@@ -27,7 +27,7 @@ def portal(tmp_path):
     companies = [
         {"id": str(1000 + i), "archived": False, "createdAt": "2026-01-01T00:00:00.000Z",
          "updatedAt": f"2026-11-{1 + i % 20:02d}T00:00:00.000Z",
-         "properties": {"name": f"Company {i}", "hs_lastmodifieddate": f"2026-11-{1 + i % 20:02d}T00:00:{i % 60:02d}.000Z"}}
+         "properties": {"name": f"Company {i}", "region": "EMEA", "hs_lastmodifieddate": f"2026-11-{1 + i % 20:02d}T00:00:{i % 60:02d}.000Z"}}
         for i in range(250)
     ]
     (tmp_path / "companies.json").write_text(json.dumps(companies), encoding="utf-8")

@@ -40,7 +40,7 @@ def write_json(path: Path, data) -> None:
 
 
 def company(i, name, modified, employees="10"):
-    return {"id": str(i), "properties": {"name": name, "numberofemployees": employees, "createdate": "2026-01-01T00:00:00.000Z",
+    return {"id": str(i), "properties": {"name": name, "region": "EMEA", "numberofemployees": employees, "createdate": "2026-01-01T00:00:00.000Z",
                                          "hs_lastmodifieddate": modified}, "createdAt": modified, "updatedAt": modified,
             "archived": False}
 
@@ -143,7 +143,7 @@ def harness(request, tmp_path, monkeypatch, product_db_url):
             streams:
               usage_events: {query: extract/product_db/usage_events.sql, incremental: true}
             """, lambda: add_events(product_db_url, 4, 1, "2026-11-02"),
-            "event_id", "unknown account_id 'ghost' (not in the CRM accounts)")
+            "event_id", "unknown account_id: 'ghost' (not in the CRM accounts)")
     else:
         raise AssertionError(kind)
 

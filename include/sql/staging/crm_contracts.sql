@@ -5,9 +5,9 @@ WITH typed AS MATERIALIZED (
            NULLIF(r.contract_id, '')     AS contract_id,
            NULLIF(r.account_id, '')      AS account_id,
            r.start_date                  AS start_raw,
-           util.try_date(left(r.start_date, 10)) AS start_date,
+           util.try_date_prefix(r.start_date)   AS start_date,
            r.end_date                    AS end_raw,
-           util.try_date(left(r.end_date, 10))   AS end_date,
+           util.try_date_prefix(r.end_date)     AS end_date,
            r.arr                         AS arr_raw,
            util.try_numeric(r.arr)       AS arr,
            lower(NULLIF(r.status, ''))   AS status

@@ -6,7 +6,7 @@ WITH typed AS MATERIALIZED (
            NULLIF(r.account_id, '')      AS account_id,
            lower(NULLIF(r.kind, ''))     AS kind,
            r.closed_at                   AS closed_raw,
-           util.try_date(left(r.closed_at, 10)) AS closed_at,
+           util.try_date_prefix(r.closed_at)  AS closed_at,
            r.arr_delta                   AS arr_delta_raw,
            util.try_numeric(r.arr_delta) AS arr_delta
     FROM {landing} AS r

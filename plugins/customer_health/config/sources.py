@@ -20,6 +20,7 @@ from customer_health.paths import config_dir
 from customer_health.sources.registry import extractor_class
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+DURATION = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>second|minute|hour|day|week)s?\s*$", re.IGNORECASE)
 
 # What Airflow accepts as a DAG's ``schedule`` string besides a cron expression: the presets it
 # resolves itself (airflow.sdk.definitions.timetables._cron.CRON_PRESETS) and the two special ones.
@@ -49,6 +50,25 @@ class StreamEntry(Strict):
     freshness_column: str | None = None
     freshness_max_age: timedelta | None = None
     min_rows: int = 0
+    lookback: timedelta = timedelta(0)
+    """Re-read this much before the stored cursor each run (late-arriving records); keys make the overlap harmless."""
+    future_tolerance: timedelta = timedelta(days=1)
+    """A record stamped more than this after now is quarantined, and its cursor value never moves the cursor."""
+
+    @field_validator("lookback", "future_tolerance", mode="before")
+    @classmethod
+    def _spoken_duration(cls, value: Any) -> Any:
+        """Also ``6 hours``, ``30 minutes``, ``2 weeks`` (pydantic itself reads ``2 days`` and ISO ``PT6H``)."""
+        if isinstance(value, str) and (m := DURATION.match(value)):
+            return timedelta(**{m["unit"].lower() + "s": float(m["amount"])})
+        return value
+
+    @field_validator("lookback", "future_tolerance")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative (e.g. 6 hours, 2 days)")
+        return value
 
 
 class SourceEntry(Strict):
@@ -89,7 +109,7 @@ class SourcesFile(Strict):
         return sources
 
 
-SHARED_STREAM_KEYS = {"freshness_column", "freshness_max_age", "min_rows"}
+SHARED_STREAM_KEYS = {"freshness_column", "freshness_max_age", "min_rows", "lookback", "future_tolerance"}
 
 
 def sources_path() -> Path:
@@ -134,6 +154,9 @@ def load_sources(path: Path | None = None) -> dict[str, "ConfiguredSource"]:
                 )
             problems.extend(f"{prefix}.{where}: {message}"
                             for where, message in cls.check_stream_options(STREAMS[stream_name], stream_options))
+            if checks.lookback and not cls.cursor_is_time:
+                problems.append(f"{prefix}.lookback: kind {entry.kind!r} has no time cursor to look back from "
+                                "(its files are known by name and content); remove the key")
             streams[stream_name] = ConfiguredStream(stream_name, stream_options, checks)
         configured[name] = ConfiguredSource(name, entry, options, streams)
     if problems:

@@ -2,7 +2,9 @@
 
 Both sides depend on this format and on nothing of each other: a header row,
 then the columns :data:`SPOOL_META_COLUMNS` and the stream's canonical columns
-in that order (:func:`spool_columns`), Python's default ``csv`` dialect. A
+in that order (:func:`spool_columns`), Python's default ``csv`` dialect; a
+spool a Python extractor writes adds :data:`SPOOL_ANNOTATION_COLUMNS` after
+them (a database's ``COPY`` output carries none). A
 value is written as text (:func:`spool_text`); None becomes an empty unquoted
 field, which ``COPY ... (FORMAT csv)`` reads as NULL. :class:`SpooledBatch` is
 what the loader needs to know besides the file.
@@ -17,11 +19,17 @@ from customer_health.contracts.streams import Stream
 
 # Constants of the batch, kept in the file so the loader can COPY it as it is.
 SPOOL_META_COLUMNS = ("_source", "_batch_id")
+# Per record, from extractors that see records one by one (files, APIs):
+# where it is in its source (``accounts_2026.csv:14``, ``HubSpot companies 1234``),
+# the fields the stream does not map (JSON text, kept in raw), and why the
+# record could not be passed on as it was (then its values are made storable
+# and the loader quarantines it with this reason).
+SPOOL_ANNOTATION_COLUMNS = ("_origin", "_extra", "_reject")
 
 
-def spool_columns(stream: Stream) -> list[str]:
+def spool_columns(stream: Stream, *, annotated: bool = True) -> list[str]:
     """The header of a spool file of ``stream``."""
-    return [*SPOOL_META_COLUMNS, *stream.columns]
+    return [*SPOOL_META_COLUMNS, *stream.columns, *(SPOOL_ANNOTATION_COLUMNS if annotated else ())]
 
 
 def spool_text(value) -> str | None:

@@ -47,6 +47,9 @@ class Stream:
     # and its history version closes as deleted.
     snapshot: bool = False
     description: str = ""
+    # The column that says when the record happened (an event's occurred_at):
+    # a value beyond now + the future tolerance is quarantined, not counted.
+    event_time: str | None = None
 
     def __post_init__(self):
         if self.bulk_load and not self.immutable:
@@ -56,8 +59,10 @@ class Stream:
         if self.snapshot and not self.history:
             raise ValueError(f"stream {self.name}: a snapshot stream records its deletions in history, so it needs history=True")
         unknown = set(self.key) - set(self.columns)
+        if self.event_time is not None:
+            unknown |= {self.event_time} - set(self.columns)
         if unknown:
-            raise ValueError(f"stream {self.name}: key columns {sorted(unknown)} are not columns of the stream")
+            raise ValueError(f"stream {self.name}: key or event_time columns {sorted(unknown)} are not columns of the stream")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -89,6 +94,7 @@ STREAMS: dict[str, Stream] = {
             key=("event_id",),
             immutable=True,
             bulk_load=True,
+            event_time="occurred_at",
         ),
         Stream(
             "users",
@@ -175,6 +181,7 @@ STREAMS: dict[str, Stream] = {
             ),
             key=("entry_id",),
             description="CSM judgement, kept as its own signal",
+            event_time="recorded_at",
         ),
         Stream(
             "churn_events",
@@ -201,6 +208,7 @@ STREAMS: dict[str, Stream] = {
             immutable=True,
             bulk_load=True,
             description="long format: one row per response and question; nps 0-10, csat 1-5, cmi 1-5",
+            event_time="submitted_at",
         ),
     )
 }

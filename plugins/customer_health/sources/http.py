@@ -1,12 +1,15 @@
 """HTTP for API sources: bearer auth, retries with backoff that honour ``Retry-After``.
 
-Retries (tenacity) cover 429, 5xx and dropped connections; any other 4xx is a
-mistake a person must fix (token, URL, permissions) and fails at once with a
-message that says which. The token is never logged.
+Retries (tenacity) cover 429, 5xx, dropped connections and a body that is not
+JSON (a proxy's HTML page with status 200, a page cut off half-way); any other
+4xx is a mistake a person must fix (token, URL, permissions) and fails at once
+with a message that says which. The token is never logged: anything a server
+sent back is redacted before it is echoed.
 """
 from __future__ import annotations
 
 import logging
+import re
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
@@ -23,6 +26,22 @@ class RetryableHTTPError(Exception):
 
 class ApiError(RuntimeError):
     """A request the server refused for a reason retrying cannot fix."""
+
+
+class NotJSONError(ApiError):
+    """An answer whose body is not JSON; retried, and raised with vendor, path and a redacted snippet."""
+
+
+SNIPPET_CHARS = 200
+_SECRET = re.compile(r"(?i)(token|api[_-]?key|secret|password|authorization|bearer)([\"'\s:=]+)([^\s\"'&,<>]+)")
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with the given secrets and anything that looks like a credential assignment masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _SECRET.sub(lambda m: f"{m[1]}{m[2]}***", text)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -47,6 +66,7 @@ class ApiClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor
+        self._token = token
         self.conn_id = conn_id
         self.timeout = timeout
         self.session = requests.Session()
@@ -61,7 +81,7 @@ class ApiClient:
             return backoff(state)
 
         self._retrying = Retrying(
-            retry=retry_if_exception_type((RetryableHTTPError, requests.ConnectionError, requests.Timeout)),
+            retry=retry_if_exception_type((RetryableHTTPError, NotJSONError, requests.ConnectionError, requests.Timeout)),
             wait=wait,
             stop=stop_after_attempt(max_attempts),
             before_sleep=lambda s: log.warning(
@@ -91,5 +111,15 @@ class ApiClient:
                 f"check the token in the Airflow connection {self.conn_id!r}"
             )
         if response.status_code >= 400:
-            raise ApiError(f"{self.vendor} answered {response.status_code} for {method} {url}: {response.text[:500]}")
-        return response.json() if response.content else {}
+            raise ApiError(f"{self.vendor} answered {response.status_code} for {method} {url}: "
+                           f"{redact(response.text[:500], self._token)}")
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            snippet = redact(response.text[:SNIPPET_CHARS], self._token)
+            raise NotJSONError(
+                f"{self.vendor} answered {response.status_code} for {method} {path} with a body that is not JSON "
+                f"({response.headers.get('Content-Type', 'no content type')}, {len(response.content):,} bytes): "
+                f"{snippet!r}") from None

@@ -7,6 +7,13 @@ the status sync), filtered on ``hs_lastmodifieddate >= cursor``. Owners (the
 CSMs) come from ``GET /crm/v3/owners``. ``properties`` in sources.yml maps each
 canonical column to a HubSpot property (``id`` is the record id), so a portal
 with its own property names needs only YAML.
+
+HubSpot leaves a property the portal no longer defines out of its answer
+(renamed ``name`` -> ``company_name``). Mapping that absence to null would
+overwrite good values, so a configured property missing from a record fails
+the stream naming it, or, with ``on_missing_property: quarantine``, sends that
+record to quarantine. Properties the stream does not map (HubSpot always adds
+a few) are kept in ``raw.<stream>._extra``.
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from customer_health.contracts.streams import Stream
-from customer_health.sources.base import Extractor, Record
+from customer_health.sources.base import Extractor, Provenance, Record
 from customer_health.sources.hubspot_client import MODIFIED, HubSpotClient
 
 
@@ -39,6 +46,13 @@ class HubSpotStream(BaseModel):
     equals: dict[str, str | list[str]] = Field(default_factory=dict)
     """Only records whose property equals the value (or one of a list), e.g. {deal_kind: contract}."""
     mode: Literal["incremental", "full"] = "incremental"
+    on_missing_property: Literal["fail", "quarantine"] = "fail"
+    """A configured property absent from HubSpot's answer (renamed or deleted in the portal): fail the
+    stream naming it, or quarantine the records that lack it. Never null out the staging value."""
+
+
+class SchemaDriftError(RuntimeError):
+    """The source stopped sending a configured field: loading on would null out good values."""
 
 
 class HubSpotExtractor(Extractor):
@@ -78,7 +92,8 @@ class HubSpotExtractor(Extractor):
         )
         if options.object == "owners":
             for owner in client.list_all("/crm/v3/owners"):
-                yield self._map(owner, owner, options), None
+                # Owners are no portal object with properties: nothing to drift, only the origin to keep.
+                yield self._map(owner, owner, options), None, Provenance(origin=f"HubSpot owner {owner.get('id')}")
             return
         filters = [
             {"propertyName": k, "operator": "IN", "values": v}
@@ -95,7 +110,26 @@ class HubSpotExtractor(Extractor):
         )
         for record in found:
             props = record.get("properties") or {}
-            yield self._map(record, props, options), props.get(MODIFIED)
+            yield self._map(record, props, options), props.get(MODIFIED), self._provenance(stream, record, props, options)
+
+    def _provenance(self, stream: Stream, record: dict, fields: dict, options: HubSpotStream) -> Provenance:
+        """Where the record is, the fields the stream does not map, and a configured property that did not come."""
+        mapped = {p for v in options.properties.values() for p in ([v] if isinstance(v, str) else v)}
+        missing = sorted(p for p in mapped if p != "id" and not p.startswith("=") and p not in fields)
+        origin = f"HubSpot {options.object} {record.get('id')}"
+        reject = None
+        if missing:
+            columns = {p: c for c, v in options.properties.items() for p in ([v] if isinstance(v, str) else v)}
+            named = ", ".join(f"{p!r} (column {columns[p]})" for p in missing)
+            if options.on_missing_property == "fail":
+                raise SchemaDriftError(
+                    f"{self.source_name}.{stream.name}: HubSpot sent {origin} without the configured propert"
+                    f"{'y' if len(missing) == 1 else 'ies'} {named}: renamed or deleted in the portal? It sent: "
+                    f"{', '.join(sorted(fields)) or 'nothing'}. Loading on would null out the stored values; fix "
+                    f"sources.{self.source_name}.streams.{stream.name}.properties, or set on_missing_property: quarantine")
+            reject = f"missing property: HubSpot sent no {named}"
+        extra = {k: v for k, v in fields.items() if k not in mapped and k != "id"}
+        return Provenance(origin=origin, extra=extra or None, reject=reject)
 
     @staticmethod
     def _map(record: dict, fields: dict, options: HubSpotStream) -> dict:

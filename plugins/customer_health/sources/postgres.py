@@ -3,7 +3,10 @@
 Each stream names a SQL file that selects the stream's canonical columns from
 the product's own schema (a data engineer adapts only that file). Incremental
 streams also select ``_cursor`` (text that sorts in change order) and filter on
-``%(cursor)s``, which is NULL on the first run. Rows stream from the source's
+``%(cursor)s``, which is NULL on the first run (the stored cursor minus the
+stream's ``lookback``). The cursor is best a column the product writes when a
+row arrives (``extract/product_db/usage_events_by_arrival.sql``): then an
+event stamped late is still read. Rows stream from the source's
 ``COPY ... TO STDOUT`` straight into the spool file: no Python per row.
 """
 from __future__ import annotations
@@ -50,9 +53,12 @@ class PostgresExtractor(Extractor):
     def extract(self, stream: Stream, options: PostgresStream, cursor: str | None, spool: Spool) -> None:
         query = sql.SQL(read_sql(options.query).strip().rstrip(";"))
         columns = sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(c)) for c in stream.columns)
-        params = {"source": spool.source, "batch_id": spool.batch_id, "cursor": cursor}
+        limit = spool.cursor_limit
+        params = {"source": spool.source, "batch_id": spool.batch_id, "cursor": cursor,
+                  "cursor_limit": limit.strftime("%Y-%m-%dT%H:%M:%S.%f") if limit else None}
         rows = sql_statement("sources/postgres/stream_rows.sql", columns=columns, query=query)
         label = f"source database {self.connection.conn_id!r}"
+        spool.annotated = False  # COPY output carries the stream's columns only (stream_rows.sql)
         with connect(self.connection.uri, label=label) as conn:
             # One snapshot for the types, the cursor and the rows: the stored
             # cursor is then exactly the newest change this batch holds.

@@ -35,11 +35,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
 
-from customer_health.contracts.spool import SPOOL_META_COLUMNS, SpooledBatch
+from customer_health.contracts.spool import SPOOL_ANNOTATION_COLUMNS, SPOOL_META_COLUMNS, SpooledBatch
 from customer_health.contracts.streams import Stream
 from customer_health.paths import read_sql
 from customer_health.warehouse import history
@@ -61,7 +62,12 @@ BULK_INDEX_MEMORY = "512MB"
 _TEMPORAL_SOURCES = {"timestamptz": {"timestamptz", "timestamp", "date"},
                      "timestamp": {"timestamptz", "timestamp", "date"},
                      "date": {"date"}}
-_UNKNOWN_ACCOUNT = sql.SQL("format('unknown account_id %%s (not in the CRM accounts)', quote_literal(c.account_id))")
+_UNKNOWN_ACCOUNT = sql.SQL("format('unknown account_id: %%s (not in the CRM accounts)', quote_literal(c.account_id))")
+# An index entry holds about 2,700 bytes; a longer key would fail the batch at the merge.
+MAX_KEY_BYTES = 2_000
+# How far ahead of now a record's event time may be (clock skew between
+# systems) before it is quarantined as stamped in the future.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @dataclass
@@ -82,6 +88,8 @@ class BatchResult:
     rows_deleted: int = 0
     rows_deletion_withheld: int = 0
     path: str = "careful"
+    # What an operator should read about the batch (files skipped or none new, future cursors ignored).
+    notes: list[str] = field(default_factory=list)
     # Seconds per step of the bulk path (copy, checks, indexes): where a backfill's time went.
     steps: dict[str, float] = field(default_factory=dict)
 
@@ -127,9 +135,14 @@ def _key_match(stream: Stream, left: str, right: str) -> sql.Composable:
 
 
 def load_batch(conn: psycopg.Connection, spool: SpooledBatch, *, keep_raw: bool = True, run_id: str | None = None,
-               allow_bulk: bool = True) -> BatchResult:
-    """Load one spool file as its batch; commits once, at the end. ``allow_bulk=False`` forces the careful path."""
+               allow_bulk: bool = True, future_tolerance: timedelta = FUTURE_TOLERANCE) -> BatchResult:
+    """Load one spool file as its batch; commits once, at the end. ``allow_bulk=False`` forces the careful path.
+
+    A record whose event time (``Stream.event_time``) is later than now plus
+    ``future_tolerance`` is quarantined.
+    """
     source, stream, batch_id = spool.source, spool.stream, spool.batch_id
+    future_limit = datetime.now(UTC) + future_tolerance
     # One load per staging table at a time, whichever source feeds it: the merge
     # below reads staging to decide what is new.
     lock_name = f"customer_health.load.{stream.name}"
@@ -138,12 +151,12 @@ def load_batch(conn: psycopg.Connection, spool: SpooledBatch, *, keep_raw: bool 
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
         conn.execute("SET LOCAL work_mem = '256MB'")
         cursor_from = read_cursor(conn, source, stream.name)
-        result = BatchResult(source, stream.name, batch_id, cursor_from, cursor_from)
+        result = BatchResult(source, stream.name, batch_id, cursor_from, cursor_from, notes=list(getattr(spool, "notes", [])))
         run_sql_file(conn, _SQL + "start_batch.sql", {
             "batch_id": batch_id, "source": source, "stream": stream.name, "run_id": run_id, "cursor_from": cursor_from,
         })
         why_not_bulk = _why_not_bulk(conn, spool, keep_raw) if allow_bulk else "the bulk path is turned off"
-        loaded = None if why_not_bulk else _load_in_bulk(conn, spool, result.steps)
+        loaded = None if why_not_bulk else _load_in_bulk(conn, spool, result.steps, future_limit)
         if loaded is not None:
             result.path = "bulk"
             result.rows_received, result.rows_quarantined = loaded
@@ -152,22 +165,25 @@ def load_batch(conn: psycopg.Connection, spool: SpooledBatch, *, keep_raw: bool 
             if why_not_bulk and spool.rows >= BULK_MIN_ROWS:
                 log.info("%s: %s rows take the careful path: %s", stream.name, f"{spool.rows:,}", why_not_bulk)
             landing = _land(conn, spool)
-            if stream.requires_known_account:
-                _release_rows_awaiting_accounts(conn, source, stream, batch_id, landing)
+            _release_rows_awaiting_accounts(conn, source, stream, batch_id, landing)
             if keep_raw:
                 _keep_raw_copy(conn, stream, landing)
             result.rows_received = fetch_one_sql_file(conn, _SQL + "count_rows.sql", table=landing)["row_count"]
             _cast_and_check(conn, stream, landing, batch_id)
-            _flag_shared_contract_breaks(conn, stream)
+            _flag_shared_contract_breaks(conn, stream, landing, batch_id, future_limit)
             result.rows_quarantined = _quarantine(conn, source, stream, batch_id, landing)
             result.rows_inserted, result.rows_updated = _merge(conn, source, stream, batch_id)
             # Versions and deletions of snapshot streams: one call, everything else in warehouse/history.py.
             recorded = history.record_batch(conn, spool)
             result.complete = bool(getattr(spool, "complete", False))
             result.rows_deleted, result.rows_deletion_withheld = recorded.deleted, recorded.deletion_withheld
+            _close_fixed_entries(conn, stream, batch_id)
+        _record_files(conn, spool)
         result.rows_unchanged = result.rows_received - result.rows_quarantined - result.rows_inserted - result.rows_updated
         result.cursor_to = _advance_cursor(conn, source, stream, batch_id, spool.cursor, cursor_from)
         run_sql_file(conn, _SQL + "finish_batch.sql", result.as_dict())
+    for note in result.notes:
+        log.warning("%s.%s: %s", source, stream.name, note)
     log.info("loaded %s", result.as_dict())
     return result
 
@@ -204,7 +220,7 @@ def _copy_spool(conn: psycopg.Connection, spool: SpooledBatch, table: sql.Compos
 
 def _keep_raw_copy(conn: psycopg.Connection, stream: Stream, landing) -> None:
     """The batch as received, in ``raw.<stream>``, for sources that cannot be read again."""
-    columns = _ident_list(("_line", *SPOOL_META_COLUMNS, *stream.columns))
+    columns = _ident_list(("_line", *SPOOL_META_COLUMNS, *stream.columns, *SPOOL_ANNOTATION_COLUMNS))
     run_sql_file(conn, _SQL + "keep_raw_copy.sql", raw=_qualified(stream.raw_table), columns=columns, landing=landing)
 
 
@@ -223,6 +239,8 @@ def _why_not_bulk(conn: psycopg.Connection, spool: SpooledBatch, keep_raw: bool)
         return "the source keeps a raw copy"
     if spool.source_types is None:
         return "values came as text (files, APIs), not from typed database columns"
+    if any(c in spool.header for c in SPOOL_ANNOTATION_COLUMNS):
+        return "records carry per-record origins (files, APIs), which staging does not keep"
     staging_types = _column_types(conn, stream.staging_table)
     for column in stream.columns:
         allowed = _TEMPORAL_SOURCES.get(staging_types[column])
@@ -232,8 +250,8 @@ def _why_not_bulk(conn: psycopg.Connection, spool: SpooledBatch, keep_raw: bool)
                                     {"table": stream.staging_table})["estimated_rows"]
     if spool.rows < table_rows:
         return f"the batch is smaller than staging.{stream.name} (about {table_rows:,.0f} rows)"
-    if stream.requires_known_account and _rows_to_release(conn, spool.source, stream):
-        return "rows waiting in quarantine for their account can rejoin now"
+    if _rows_to_release(conn, spool.source, stream):
+        return "rows waiting in quarantine (for their account, or released by a person) can rejoin now"
     return None
 
 
@@ -242,7 +260,8 @@ def _column_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
     return {r["column_name"]: r["type_name"] for r in rows}
 
 
-def _load_in_bulk(conn: psycopg.Connection, spool: SpooledBatch, steps: dict[str, float]) -> tuple[int, int] | None:
+def _load_in_bulk(conn: psycopg.Connection, spool: SpooledBatch, steps: dict[str, float],
+                  future_limit: datetime) -> tuple[int, int] | None:
     """Try the bulk path; returns (rows received, rows quarantined), or None after rolling it back.
 
     ``steps`` receives the seconds each step took.
@@ -267,13 +286,20 @@ def _load_in_bulk(conn: psycopg.Connection, spool: SpooledBatch, steps: dict[str
             received = _copy_spool(conn, spool, staging, options=force_null)
             step("copy")
             conn.execute(sql.SQL("ANALYZE {}").format(staging))  # allowlisted: statistics for the account check
+            needs_care = [sql.SQL("octet_length({}) > {}").format(_key_text(stream, "s"), sql.Literal(MAX_KEY_BYTES))]
+            if stream.event_time:
+                needs_care.append(sql.SQL("s.{} > {}").format(sql.Identifier(stream.event_time), sql.Literal(future_limit)))
+            if fetch_one_sql_file(conn, _SQL + "has_rows_needing_care.sql", {"batch_id": spool.batch_id},
+                                  staging=staging, needs_care=sql.SQL(" OR ").join(needs_care))["found"]:
+                raise _NotForBulk(f"a key is over {MAX_KEY_BYTES} bytes or a {stream.event_time} beyond the future tolerance")
             quarantined = _quarantine_rows_without_account(conn, spool) if stream.requires_known_account else 0
             step("checks")
             conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(BULK_INDEX_MEMORY)))  # allowlisted
             for statement in rebuild:
                 conn.execute(statement)
             step("indexes")
-    except (psycopg.DataError, psycopg.IntegrityError, _NotForBulk) as exc:
+    # ProgramLimitExceeded: a key too long for its index (the careful path quarantines that row).
+    except (psycopg.DataError, psycopg.IntegrityError, psycopg.errors.ProgramLimitExceeded, _NotForBulk) as exc:
         reason = exc.diag.message_primary if isinstance(exc, psycopg.Error) else str(exc)
         log.info("%s: bulk path rolled back (%s); checking the batch value by value", stream.name, reason)
         steps.clear()
@@ -323,7 +349,7 @@ def _quarantine_rows_without_account(conn: psycopg.Connection, spool: SpooledBat
     landing = _land(conn, spool, where=sql.SQL("account_id IS NULL OR account_id = '' OR account_id = ANY({})").format(
         sql.Literal(unknown_accounts)))
     _cast_and_check(conn, stream, landing, batch_id)
-    _flag_shared_contract_breaks(conn, stream)
+    _flag_shared_contract_breaks(conn, stream, landing, batch_id, None)
     quarantined = _quarantine(conn, spool.source, stream, batch_id, landing)
     if quarantined != rows:
         raise _NotForBulk(f"{rows} rows lack a known account but the checks reject {quarantined} of their lines")
@@ -375,7 +401,16 @@ def _rows_to_release(conn: psycopg.Connection, source: str, stream: Stream) -> b
                               {"source": source, "stream": stream.name})["waiting"]
 
 
-def _flag_shared_contract_breaks(conn: psycopg.Connection, stream: Stream) -> None:
+def _flag_shared_contract_breaks(conn: psycopg.Connection, stream: Stream, landing, batch_id: int,
+                                 future_limit: datetime | None) -> None:
+    """The checks every stream shares, after its own casts: each adds reasons to ``_candidates``."""
+    run_sql_file(conn, _SQL + "flag_spool_rejects.sql", {"batch_id": batch_id}, landing=landing)
+    run_sql_file(conn, _SQL + "flag_oversized_keys.sql", {"max_key_bytes": MAX_KEY_BYTES}, key_text=_key_text(stream, "c"))
+    if stream.event_time and future_limit is not None:
+        run_sql_file(conn, _SQL + "flag_future_rows.sql", {"column": stream.event_time, "limit": future_limit},
+                     column=sql.Identifier(stream.event_time))
+    if not stream.immutable:
+        _supersede_earlier_files(conn, stream, landing, batch_id)
     if stream.requires_known_account:
         run_sql_file(conn, _SQL + "flag_unknown_accounts.sql", unknown_account=_UNKNOWN_ACCOUNT)
     key_cols = _ident_list(stream.key)
@@ -390,6 +425,40 @@ def _flag_shared_contract_breaks(conn: psycopg.Connection, stream: Stream) -> No
             candidate_row=_row(stream, "c"),
             staging_row=_row(stream, "s"),
         )
+
+
+def _supersede_earlier_files(conn: psycopg.Connection, stream: Stream, landing, batch_id: int) -> None:
+    """Several export files in one batch of a mutable stream: the later file's row of a key wins."""
+    key_columns = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(k)) for k in stream.key)
+    superseded = run_sql_file(conn, _SQL + "supersede_earlier_files.sql", {"batch_id": batch_id}, landing=landing,
+                              key_columns=key_columns, keys=_ident_list(stream.key), key_match=_key_match(stream, "p", "t"))
+    if superseded > 0:
+        log.info("%s: %d rows of earlier files give way to a later file's row of their key", stream.name, superseded)
+
+
+def _close_fixed_entries(conn: psycopg.Connection, stream: Stream, batch_id: int) -> None:
+    """Close open quarantine entries whose key this batch loaded clean: the corrected row arrived."""
+    closed = run_sql_file(conn, _SQL + "close_fixed_entries.sql", {"stream": stream.name, "batch_id": batch_id},
+                          key_text=_key_text(stream, "c"))
+    if closed > 0:
+        log.info("%s: %d quarantine entries closed, their keys loaded clean in batch %s", stream.name, closed, batch_id)
+
+
+def _record_files(conn: psycopg.Connection, spool: SpooledBatch) -> None:
+    """The export files the batch read (name, size, checksum), so the next run reads only new content."""
+    files = getattr(spool, "files", None)
+    if files:
+        run_sql_file(conn, _SQL + "record_source_files.sql", {
+            "source": spool.source, "stream": spool.stream.name, "batch_id": spool.batch_id,
+            "names": [f.name for f in files], "sizes": [f.size for f in files], "sha256s": [f.sha256 for f in files]})
+
+
+def loaded_files(conn: psycopg.Connection, source: str, stream: str) -> dict[str, set[str]]:
+    """File name -> SHA-256s of the contents already loaded, for the csv kind."""
+    known: dict[str, set[str]] = {}
+    for row in fetch_sql_file(conn, _SQL + "loaded_files.sql", {"source": source, "stream": stream}):
+        known.setdefault(row["name"], set()).add(row["sha256"])
+    return known
 
 
 def _quarantine(conn: psycopg.Connection, source: str, stream: Stream, batch_id: int, landing) -> int:
