@@ -219,6 +219,7 @@ pytestmark = pytest.mark.usefixtures("warehouse")
 
 def test_the_volume_gate_compares_with_the_same_weekday(warehouse, warehouse_url, tmp_path):
     from customer_health.config.scorecards import GateRule
+    from customer_health.kpis import build_kpis, rebuild_kpis
     from customer_health.scoring.quality_gate import run_quality_gate
     from tests.helpers import accounts, load_rows
 
@@ -233,12 +234,58 @@ def test_the_volume_gate_compares_with_the_same_weekday(warehouse, warehouse_url
     events += [{"event_id": f"{saturday}-{i}", "account_id": "a1", "event_name": "login",
                 "occurred_at": f"{saturday}T10:00:00Z"} for i in range(28)]
     load_rows(warehouse_url, "usage_events", events)
+    # The gate counts from the per-day rollups the KPI build writes before it, never from the events.
+    rebuild_kpis(warehouse, saturday - timedelta(days=28), saturday)
     rule = {"usage_events": GateRule(min_volume_ratio=0.5)}
-    assert run_quality_gate(warehouse, saturday, rule) == [], "a quiet Saturday is normal"
+    assert run_quality_gate(warehouse, saturday, rule, {"usage_events"}) == [], "a quiet Saturday is normal"
     warehouse.execute("DELETE FROM staging.usage_events WHERE occurred_at::date = %s AND event_id NOT LIKE %s",
                       [saturday, f"{saturday}-1_"])
-    (stale,) = run_quality_gate(warehouse, saturday, rule)
+    build_kpis(warehouse, saturday)
+    (stale,) = run_quality_gate(warehouse, saturday, rule, {"usage_events"})
     assert stale.rows_on_day == 10 and stale.reason.startswith("10 rows on 2026-11-21, under 50% of the average 30")
+
+
+def test_freshness_is_judged_by_the_datas_own_time_as_well_as_by_the_load(warehouse, warehouse_url):
+    """A load that ran just now but brings nothing newer than 23 months ago is not fresh (issue 15, class 12)."""
+    from customer_health.config.scorecards import GateRule
+    from customer_health.scoring.quality_gate import run_quality_gate
+    from tests.helpers import accounts, load_rows
+
+    last_event = DAY - timedelta(days=700)
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+    load_rows(warehouse_url, "usage_events", [
+        {"event_id": "e1", "account_id": "a1", "event_name": "login", "occurred_at": f"{last_event}T10:00:00Z"}])
+    warehouse.execute("UPDATE meta.load_batches SET finished_at = %s", [f"{DAY} 23:00+00"])  # loaded on the day
+    rule = {"usage_events": GateRule(max_age=timedelta(days=2))}
+    (stale,) = run_quality_gate(warehouse, DAY, rule, {"usage_events"})
+    assert stale.reason == (f"newest usage_events row is from {last_event} 10:00 UTC, 700 days before the end "
+                            f"of {DAY} (allowed age 2 days, 0:00:00)")
+    # The day the event happened, the same feed is fresh by both clocks.
+    assert run_quality_gate(warehouse, last_event, rule, {"usage_events"}) == []
+    (recorded,) = warehouse.execute(
+        "SELECT last_data_at::date, last_loaded_at::date FROM meta.source_quality WHERE day = %s", [last_event]).fetchall()
+    assert recorded == (last_event, DAY)
+
+
+def test_a_stream_no_source_feeds_is_absent_not_stale(warehouse, scorecards, tmp_path):
+    """No survey source in sources.yml: the survey gate records it absent, and nothing is carried (class 12)."""
+    from customer_health.config.scorecards import GateRule
+    from customer_health.scoring.quality_gate import configured_streams, run_quality_gate
+
+    assert "survey_responses" in configured_streams()  # the shipped sources.yml feeds it
+    rules = {"survey_responses": GateRule(max_age=timedelta(days=3))}
+    (stale,) = run_quality_gate(warehouse, DAY, rules, {"survey_responses"})  # fed, never loaded
+    assert stale.reason == "never loaded"
+    assert run_quality_gate(warehouse, DAY, rules, {"usage_events", "crm_accounts"}) == []
+    assert warehouse.execute("SELECT stale, reason FROM meta.source_quality WHERE day = %s", [DAY]).fetchone() == (
+        False, "absent: no source in sources.yml feeds survey_responses; its measures are missing, not stale")
+
+    config, version = scorecards
+    gated = config.model_copy(update={"quality_gate": {**config.quality_gate, **rules}})
+    kpis(warehouse, "a", employees=2000, region="EMEA", seat_utilisation=0.6)  # no NPS: scored 50 as configured
+    result = score_day(warehouse, DAY, gated, version, configured={"usage_events"})
+    assert result.stale_streams == []
+    assert components(warehouse, "a")["nps"][3] == "missing_scored"
 
 
 def test_a_churned_account_is_not_scored_after_its_churn_date(warehouse, scorecards):
