@@ -110,7 +110,27 @@ FROM _bench_accounts AS a, generate_series(1, 3) AS n, (VALUES ('nps'), ('csat')
 INSERT INTO staging.crm_sentiment (entry_id, account_id, csm_owner_id, sentiment, note, recorded_at, _source, _batch_id)
 SELECT 's' || a.g || '-' || n, a.account_id, 'owner1', 1 + floor(random() * 3), 'note',
        %(end)s::timestamptz + interval '1 day' - random() * interval '360 days', 'bench', 0
-FROM _bench_accounts AS a, generate_series(1, 4) AS n
+FROM _bench_accounts AS a, generate_series(1, 4) AS n;
+
+INSERT INTO staging.crm_owners (owner_id, email, name, _source, _batch_id)
+SELECT 'owner' || g, 'owner' || g || '@example.com', 'Owner ' || g, 'bench', 0
+FROM generate_series(0, 7) AS g;
+
+INSERT INTO staging.survey_responses (response_id, account_id, respondent, survey, question_id, answer, submitted_at,
+                                      _source, _batch_id)
+SELECT 'cmi' || a.g, a.account_id, 'cs@example.com', 'cmi', q, 1 + floor(random() * 5),
+       %(end)s::timestamptz - ((a.g * 17) %% 300) * interval '1 day', 'bench', 0
+FROM _bench_accounts AS a,
+     unnest(ARRAY['strategy_what', 'strategy_how_well', 'people_what', 'people_how_well', 'process_what',
+                  'technology_what']) AS q
+WHERE a.g %% 5 <> 0;
+
+-- Every stream loaded the morning after the last day, as the nightly ingest
+-- leaves them: the quality gate judges loads from meta.load_batches.
+INSERT INTO meta.load_batches (source, stream, started_at, finished_at)
+SELECT 'bench', s, %(end)s::timestamptz + interval '27 hours', %(end)s::timestamptz + interval '27 hours'
+FROM unnest(ARRAY['crm_accounts', 'crm_owners', 'crm_contracts', 'crm_expansions', 'crm_sentiment', 'users',
+                  'licences', 'survey_responses', 'usage_events']) AS s
 """
 
 # Sessions: each account gets a share of the sessions by engagement x size; a

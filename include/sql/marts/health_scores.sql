@@ -21,19 +21,16 @@ DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._components;
 SET LOCAL work_mem = '256MB';
 
 -- The KPIs the version reads (its measures and segment conditions) of every
--- account on each day, as text and (when numeric) as a number.
+-- account on each day, as text and (when numeric) as a number: one row per
+-- account, day and field. Composed by the engine (part kv_columns): one
+-- (field, text, number) triple per KPI column the version names, so only those
+-- columns are read (unpacking every column through jsonb cost more than the
+-- rest of the scoring).
 CREATE TEMP TABLE _kv ON COMMIT DROP AS
-SELECT k.account_id,
-       k.day,
-       e.key                  AS field,
-       e.value #>> '{}'       AS text_value,
-       CASE WHEN jsonb_typeof(e.value) = 'number' THEN (e.value #>> '{}')::numeric END AS num_value
+SELECT k.account_id, k.day, f.field, f.text_value, f.num_value
 FROM marts.account_daily_kpis AS k
-CROSS JOIN LATERAL jsonb_each(to_jsonb(k) - 'account_id' - 'day') AS e
-WHERE k.day BETWEEN %(first_day)s::date AND %(last_day)s::date
-  AND e.key IN (SELECT m.kpi FROM meta.scorecard_measures AS m WHERE m.config_version = %(version)s::text
-                UNION
-                SELECT c.field FROM meta.scorecard_conditions AS c WHERE c.config_version = %(version)s::text);
+CROSS JOIN LATERAL (VALUES {kv_columns}) AS f(field, text_value, num_value)
+WHERE k.day BETWEEN %(first_day)s::date AND %(last_day)s::date;
 CREATE INDEX ON _kv (account_id, day, field);
 ANALYZE _kv;
 

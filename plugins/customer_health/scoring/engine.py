@@ -24,6 +24,8 @@ from datetime import date, timedelta
 import psycopg
 
 from customer_health.config.scorecards import ScorecardsFile
+from psycopg import sql
+
 from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
 from customer_health.scoring.quality_gate import StreamQuality, configured_streams, judge_streams
 from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
@@ -112,9 +114,10 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.score'), %s)", [day.toordinal()])
         run_sql_file(conn, "scoring/delete_day_scores.sql", {"first_day": first, "last_day": last, "version": version})
         verdicts = {day: judge_streams(conn, day, config.quality_gate, configured) for day in days}
+        kv_columns = _kv_columns(config)
         for run_first, run_last in _passes(days, verdicts, days_per_pass):
             params = {"first_day": run_first, "last_day": run_last, "version": version}
-            run_sql_file(conn, "marts/health_scores.sql", params)
+            run_sql_file(conn, "marts/health_scores.sql", params, kv_columns=kv_columns)
             run_sql_file(conn, "marts/health_score_changes.sql", params)
             run_sql_file(conn, "marts/parent_health_scores.sql", params)
         results = []
@@ -126,6 +129,17 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
     for result in results:
         log.info("scored %s with %s: %s", result.day, version, result.bands)
     return results
+
+
+def _kv_columns(config: ScorecardsFile) -> sql.Composable:
+    """(field, text, number) per KPI column the scorecards read, for ``{kv_columns}`` of health_scores.sql."""
+    fields = sorted({m.kpi for card in config.scorecards for g in card.groups.values() for m in g.measures.values()}
+                    | {field for card in config.scorecards for field in card.segment})
+    return sql.SQL(", ").join(
+        sql.SQL("({}, k.{}::text, {})").format(
+            sql.Literal(f), sql.Identifier(f),
+            sql.SQL("k.{}::numeric").format(sql.Identifier(f)) if f in NUMERIC_KPIS else sql.SQL("NULL::numeric"))
+        for f in fields)
 
 
 def _passes(days: list[date], verdicts: dict[date, list[StreamQuality]], size: int) -> list[tuple[date, date]]:
