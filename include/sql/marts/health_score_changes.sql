@@ -21,7 +21,8 @@ CROSS JOIN LATERAL (
     SELECT b.day, b.score
     FROM marts.health_scores AS b
     WHERE b.account_id = h.account_id AND b.day = h.day - hz.horizon_days AND b.config_version = h.config_version
-      AND b.score IS NOT NULL) AS b
+      AND b.score IS NOT NULL
+    OFFSET 0) AS b
 WHERE h.day BETWEEN %(first_day)s::date AND %(last_day)s::date AND h.config_version = %(version)s::text
   AND h.score IS NOT NULL;
 ANALYZE _pairs;
@@ -34,7 +35,8 @@ WITH before_c AS (
     CROSS JOIN LATERAL (
         SELECT c.measure, c.contribution, c.raw_value
         FROM marts.health_score_components AS c
-        WHERE c.account_id = p.account_id AND c.day = p.before_day AND c.config_version = %(version)s::text) AS c
+        WHERE c.account_id = p.account_id AND c.day = p.before_day AND c.config_version = %(version)s::text
+        OFFSET 0) AS c  -- not flattened into a join: the planner read every day's components that way
 ),
 after_c AS (
     -- the contribution exactly as health_scores.sql stored it

@@ -17,8 +17,10 @@
 DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._components;
 
 -- The window sorts and hashes over the account x measure grid spill to disk at
--- the default 4 MB; for this transaction only.
+-- the default 4 MB; JIT compiles longer than these statements run. For this
+-- transaction only.
 SET LOCAL work_mem = '256MB';
+SET LOCAL jit = off;
 
 -- The KPIs the version reads (its measures and segment conditions) of every
 -- account on each day, as text and (when numeric) as a number: one row per
