@@ -299,3 +299,73 @@ def test_a_churned_account_is_not_scored_after_its_churn_date(warehouse, scoreca
                VALUES (%s, 'churned', %s, %s, 'test')""", [account, churned_on, churned_on])
     score_day(warehouse, DAY, config, version)
     assert set(scores(warehouse, version)) == {"staying", "leaving_today"}  # its last day is still a customer's
+
+
+def test_scoring_a_range_in_passes_gives_the_rows_of_scoring_day_by_day(warehouse, scorecards):
+    """score_days (many days per statement, as the backtest re-scores) == score_day in order, table by table,
+    across a stale day (carried from the days before it) and the 1 / 7 / 30-day changes."""
+    from customer_health.scoring.engine import score_days
+
+    config, version = scorecards
+    first = DAY - timedelta(days=39)
+    days = [first + timedelta(days=n) for n in range(40)]
+    for n, day in enumerate(days):
+        for i, account in enumerate(("a", "b", "c", "d")):
+            kpis(warehouse, account, day=day, employees=2000 if i == 0 else 10, region="EMEA", parent_account_id="p",
+                 arr=1000 * (i + 1), seat_utilisation=round(0.1 + ((n * (i + 3)) % 9) / 10, 2),
+                 logins_per_seat_30d=(n * (i + 1)) % 7, expansions_12m=n % 2,
+                 days_since_last_login=(n + i) % 12, nps_latest=None if (n + i) % 5 == 0 else (n + i) % 11)
+    stale_day = days[25]
+    warehouse.execute(
+        "INSERT INTO meta.load_batches (batch_id, source, stream, finished_at) VALUES (2, 't', 'usage_events', %s)",
+        [f"{first} 03:00+00"])
+    warehouse.execute("UPDATE meta.load_batches SET finished_at = %s WHERE batch_id = 1", [f"{stale_day - timedelta(days=5)} 03:00+00"])
+    tables = {  # every column but when it was computed
+        "marts.health_scores": "account_id, day",
+        "marts.health_score_components": "account_id, day, measure",
+        "marts.health_score_changes": "account_id, day, horizon_days, measure",
+        "marts.parent_health_scores": "parent_account_id, day",
+    }
+
+    def snapshot():
+        return {t: [r[:-1] if t == "marts.health_scores" else r
+                    for r in warehouse.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall()]
+                for t, key in tables.items()}
+
+    def gate_day_by_day_loads(day):
+        # the usage feed loads every day except around stale_day (its last load 5 days before)
+        finished = day - timedelta(days=5) if day == stale_day else day + timedelta(days=1)
+        warehouse.execute("UPDATE meta.load_batches SET finished_at = %s WHERE batch_id = 1", [f"{finished} 03:00+00"])
+
+    # day by day, in order
+    stale = []
+    for day in days:
+        gate_day_by_day_loads(day)
+        stale += [day for s in score_day(warehouse, day, config, version, {"usage_events"}).stale_streams]
+    assert stale == [stale_day]
+    one_by_one = snapshot()
+    states = {r[0] for r in warehouse.execute(
+        "SELECT state FROM marts.health_score_components WHERE day = %s", [stale_day])}
+    assert "stale_carried" in states
+    assert warehouse.execute("SELECT count(*) FROM marts.health_scores WHERE change_30d IS NOT NULL").fetchone()[0] > 0
+    for t in tables:
+        warehouse.execute(f"DELETE FROM {t}")
+
+    # the same days in passes: the gate sees the same loads per day as above
+    from customer_health.scoring import engine
+
+    verdicts_by_day = {}
+    real_judge = engine.judge_streams
+
+    def judge(conn, day, rules, configured):
+        gate_day_by_day_loads(day)
+        verdicts_by_day[day] = real_judge(conn, day, rules, configured)
+        return verdicts_by_day[day]
+
+    engine.judge_streams = judge
+    try:
+        results = score_days(warehouse, days[0], days[-1], config, version, {"usage_events"}, days_per_pass=7)
+    finally:
+        engine.judge_streams = real_judge
+    assert [r.day for r in results if r.stale_streams] == [stale_day]
+    assert snapshot() == one_by_one

@@ -106,7 +106,7 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
     if first > last:
         raise ValueError(f"first day {first} is after last day {last}")
     if configured is None:
-        configured = configured_streams()
+        configured = configured_streams()  # None: no sources.yml, every gated stream is judged
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     with conn.transaction():
         # Allowlisted bookkeeping: one scoring of a day at a time.

@@ -51,10 +51,16 @@ class StreamQuality:
     absent: bool = False
 
 
-def configured_streams() -> set[str]:
-    """The streams some source in ``sources.yml`` feeds (validated as the ingest DAGs read it)."""
-    from customer_health.config.sources import load_sources  # noqa: PLC0415 - imports every kind
+def configured_streams() -> set[str] | None:
+    """The streams some source in ``sources.yml`` feeds (validated as the ingest DAGs read it).
 
+    None when the config directory has no sources.yml (a scoring-only checkout, the
+    review tool on a copied config): then nothing is known absent and every gated stream is judged.
+    """
+    from customer_health.config.sources import load_sources, sources_path  # noqa: PLC0415 - imports every kind
+
+    if not sources_path().is_file():
+        return None
     return {stream for source in load_sources().values() for stream in source.streams}
 
 
@@ -76,7 +82,7 @@ def judge_streams(conn: psycopg.Connection, day: date, rules: dict,
     end_of_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone.utc)
     verdicts = []
     for stream, rule in rules.items():
-        verdict = _judge(conn, day, end_of_day, stream, rule, stream in configured)
+        verdict = _judge(conn, day, end_of_day, stream, rule, configured is None or stream in configured)
         run_sql_file(conn, "scoring/quality_gate/record_verdict.sql", {
             "day": day, "stream": stream, "stale": verdict.stale, "reason": verdict.reason,
             "last_data_at": verdict.last_data_at, "last_loaded_at": verdict.last_loaded_at,
