@@ -369,3 +369,16 @@ def test_scoring_a_range_in_passes_gives_the_rows_of_scoring_day_by_day(warehous
         engine.judge_streams = real_judge
     assert [r.day for r in results if r.stale_streams] == [stale_day]
     assert snapshot() == one_by_one
+
+    # a backtest's candidate skips the explanations only: every other row is the same
+    for t in tables:
+        warehouse.execute(f"DELETE FROM {t}")
+    engine.judge_streams = judge
+    try:
+        score_days(warehouse, days[0], days[-1], config, version, {"usage_events"}, explain=False)
+    finally:
+        engine.judge_streams = real_judge
+    unexplained = snapshot()
+    assert unexplained["marts.health_score_changes"] == []
+    assert {t: rows for t, rows in unexplained.items() if t != "marts.health_score_changes"} == {
+        t: rows for t, rows in one_by_one.items() if t != "marts.health_score_changes"}
