@@ -18,6 +18,7 @@ stale stream is scored in a pass of its own, after the days before it.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -120,11 +121,14 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
         verdicts = {day: judge_streams(conn, day, config.quality_gate, configured) for day in days}
         kv_columns = _kv_columns(config)
         for run_first, run_last in _passes(days, verdicts, days_per_pass):
+            started = time.perf_counter()
             params = {"first_day": run_first, "last_day": run_last, "version": version}
             run_sql_file(conn, "marts/health_scores.sql", params, kv_columns=kv_columns)
             run_sql_file(conn, "marts/health_score_pairs.sql", params)
             if explain:
                 run_sql_file(conn, "marts/health_score_changes.sql", params)
+            log.info("scored %s .. %s (%d days) with %s in %.2f s", run_first, run_last,
+                     (run_last - run_first).days + 1, version, time.perf_counter() - started)
             run_sql_file(conn, "marts/parent_health_scores.sql", params)
         results = []
         for day in days:
