@@ -3,7 +3,7 @@
     python -m bench.kpis --fill [--events 1000000] [--accounts 2000] [--days 180] [--shape sessions|uniform] [--keep]
     python -m bench.kpis --url postgresql://... (time an existing warehouse; nothing is generated)
 
-``--fill`` makes a scratch database (``ch_bench_kpis``), migrates it and fills
+``--fill`` makes a scratch database (``ch_bench_kpis_<pid>_<random>``), migrates it and fills
 staging inside Postgres (``INSERT ... SELECT generate_series``, then ANALYZE):
 CRM accounts, users, licences, yearly contracts, expansions, NPS / CSAT answers,
 CSM sentiment and usage events. ``sessions`` (default) is shaped like product
@@ -44,7 +44,7 @@ from customer_health.sources.base import Spool  # noqa: E402
 from customer_health.warehouse.db import connect  # noqa: E402
 from customer_health.warehouse.loader import load_batch, new_batch_id  # noqa: E402
 
-SCRATCH_DB = "ch_bench_kpis"
+SCRATCH_PREFIX = "ch_bench_kpis"
 END_DAY = date(2026, 11, 22)
 
 # Event names and weights as the demo product uses them (demo/world.py).
@@ -129,7 +129,27 @@ SELECT account_id, seats, _loaded_at, _source, _batch_id FROM staging.licences;
 INSERT INTO history.users (user_id, account_id, created_at, deactivated_at, role, loaded_at, _source, opened_in_batch)
 SELECT user_id, account_id, created_at, deactivated_at, role, _loaded_at, _source, _batch_id FROM staging.users;
 
-ANALYZE history.crm_accounts, history.crm_contracts, history.licences, history.users
+ANALYZE history.crm_accounts, history.crm_contracts, history.licences, history.users;
+
+INSERT INTO staging.crm_owners (owner_id, email, name, _source, _batch_id)
+SELECT 'owner' || g, 'owner' || g || '@example.com', 'Owner ' || g, 'bench', 0
+FROM generate_series(0, 7) AS g;
+
+INSERT INTO staging.survey_responses (response_id, account_id, respondent, survey, question_id, answer, submitted_at,
+                                      _source, _batch_id)
+SELECT 'cmi' || a.g, a.account_id, 'cs@example.com', 'cmi', q, 1 + floor(random() * 5),
+       %(end)s::timestamptz - ((a.g * 17) %% 300) * interval '1 day', 'bench', 0
+FROM _bench_accounts AS a,
+     unnest(ARRAY['strategy_what', 'strategy_how_well', 'people_what', 'people_how_well', 'process_what',
+                  'technology_what']) AS q
+WHERE a.g %% 5 <> 0;
+
+-- Every stream loaded the morning after the last day, as the nightly ingest
+-- leaves them: the quality gate judges loads from meta.load_batches.
+INSERT INTO meta.load_batches (source, stream, started_at, finished_at)
+SELECT 'bench', s, %(end)s::timestamptz + interval '27 hours', %(end)s::timestamptz + interval '27 hours'
+FROM unnest(ARRAY['crm_accounts', 'crm_owners', 'crm_contracts', 'crm_expansions', 'crm_sentiment', 'users',
+                  'licences', 'survey_responses', 'usage_events']) AS s
 """
 
 # Sessions: each account gets a share of the sessions by engagement x size; a
@@ -316,7 +336,7 @@ def main(warehouse_url: str | None = None, argv: list[str] | None = None) -> int
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="time this warehouse as it is")
-    parser.add_argument("--fill", action="store_true", help=f"generate data in a scratch database ({SCRATCH_DB})")
+    parser.add_argument("--fill", action="store_true", help=f"generate data in a scratch database ({SCRATCH_PREFIX}_...)")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=180)
@@ -329,7 +349,8 @@ def main(warehouse_url: str | None = None, argv: list[str] | None = None) -> int
         return 0
     if not args.fill:
         parser.error("give --fill (scratch data) or --url (an existing warehouse)")
-    url = scratch.recreate(SCRATCH_DB, warehouse=True)
+    dbname = scratch.unique_name(SCRATCH_PREFIX)
+    url = scratch.recreate(dbname, warehouse=True)
     started = time.perf_counter()
     fill(url, events=args.events, accounts=args.accounts, days=args.days, shape=args.shape)
     print(f"scratch data ({args.shape}) generated in {time.perf_counter() - started:.1f} s (not measured below)")
@@ -337,7 +358,7 @@ def main(warehouse_url: str | None = None, argv: list[str] | None = None) -> int
         print("\n".join(bench_kpis(url, new_day=not args.no_new_day).lines()))
     finally:
         if not args.keep:
-            scratch.drop(SCRATCH_DB)
+            scratch.drop(dbname)
     return 0
 
 

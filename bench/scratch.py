@@ -1,8 +1,13 @@
-"""Scratch databases for the benchmarks, on the Postgres of TEST_POSTGRES_URL (default: local)."""
+"""Scratch databases for the benchmarks, on the Postgres of TEST_POSTGRES_URL (default: local).
+
+Names are unique per run (``unique_name``: prefix, process id, random suffix),
+so two benchmarks, or a benchmark and a test run, never drop each other's databases.
+"""
 from __future__ import annotations
 
 import os
 import sys
+import uuid
 
 import psycopg
 from psycopg import sql
@@ -15,6 +20,11 @@ from customer_health.warehouse.db import connect, ensure_database, url_with_data
 from customer_health.warehouse.migrate import migrate  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def unique_name(prefix: str) -> str:
+    """A database name no other run uses: ``<prefix>_<pid>_<8 hex>``."""
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
 
 def drop(dbname: str) -> None:

@@ -172,7 +172,8 @@ def test_changes_are_attributed_to_the_measures_that_moved(warehouse, scorecards
     moved = dict(warehouse.execute(
         "SELECT measure, contribution_change FROM marts.health_score_changes WHERE day = %s AND horizon_days = 7", [after]
     ).fetchall())
-    assert moved == {"util": Decimal("-30.0000"), "logins": 0, "expanded": 0, "recency": 0}
+    # measures whose contribution and raw value stayed put explain nothing: no row
+    assert moved == {"util": Decimal("-30.0000")}
 
 
 def test_a_stale_feed_carries_last_good_values_instead_of_dropping_scores(warehouse, scorecards):
@@ -219,6 +220,7 @@ pytestmark = pytest.mark.usefixtures("warehouse")
 
 def test_the_volume_gate_compares_with_the_same_weekday(warehouse, warehouse_url, tmp_path):
     from customer_health.config.scorecards import GateRule
+    from customer_health.kpis import build_kpis, rebuild_kpis
     from customer_health.scoring.quality_gate import run_quality_gate
     from tests.helpers import accounts, load_rows
 
@@ -233,12 +235,58 @@ def test_the_volume_gate_compares_with_the_same_weekday(warehouse, warehouse_url
     events += [{"event_id": f"{saturday}-{i}", "account_id": "a1", "event_name": "login",
                 "occurred_at": f"{saturday}T10:00:00Z"} for i in range(28)]
     load_rows(warehouse_url, "usage_events", events)
+    # The gate counts from the per-day rollups the KPI build writes before it, never from the events.
+    rebuild_kpis(warehouse, saturday - timedelta(days=28), saturday)
     rule = {"usage_events": GateRule(min_volume_ratio=0.5)}
-    assert run_quality_gate(warehouse, saturday, rule) == [], "a quiet Saturday is normal"
+    assert run_quality_gate(warehouse, saturday, rule, {"usage_events"}) == [], "a quiet Saturday is normal"
     warehouse.execute("DELETE FROM staging.usage_events WHERE occurred_at::date = %s AND event_id NOT LIKE %s",
                       [saturday, f"{saturday}-1_"])
-    (stale,) = run_quality_gate(warehouse, saturday, rule)
+    build_kpis(warehouse, saturday)
+    (stale,) = run_quality_gate(warehouse, saturday, rule, {"usage_events"})
     assert stale.rows_on_day == 10 and stale.reason.startswith("10 rows on 2026-11-21, under 50% of the average 30")
+
+
+def test_freshness_is_judged_by_the_datas_own_time_as_well_as_by_the_load(warehouse, warehouse_url):
+    """A load that ran just now but brings nothing newer than 23 months ago is not fresh (issue 15, class 12)."""
+    from customer_health.config.scorecards import GateRule
+    from customer_health.scoring.quality_gate import run_quality_gate
+    from tests.helpers import accounts, load_rows
+
+    last_event = DAY - timedelta(days=700)
+    load_rows(warehouse_url, "crm_accounts", accounts("a1"))
+    load_rows(warehouse_url, "usage_events", [
+        {"event_id": "e1", "account_id": "a1", "event_name": "login", "occurred_at": f"{last_event}T10:00:00Z"}])
+    warehouse.execute("UPDATE meta.load_batches SET finished_at = %s", [f"{DAY} 23:00+00"])  # loaded on the day
+    rule = {"usage_events": GateRule(max_age=timedelta(days=2))}
+    (stale,) = run_quality_gate(warehouse, DAY, rule, {"usage_events"})
+    assert stale.reason == (f"newest usage_events row is from {last_event} 10:00 UTC, 700 days before the end "
+                            f"of {DAY} (allowed age 2 days, 0:00:00)")
+    # The day the event happened, the same feed is fresh by both clocks.
+    assert run_quality_gate(warehouse, last_event, rule, {"usage_events"}) == []
+    (recorded,) = warehouse.execute(
+        "SELECT last_data_at::date, last_loaded_at::date FROM meta.source_quality WHERE day = %s", [last_event]).fetchall()
+    assert recorded == (last_event, DAY)
+
+
+def test_a_stream_no_source_feeds_is_absent_not_stale(warehouse, scorecards, tmp_path):
+    """No survey source in sources.yml: the survey gate records it absent, and nothing is carried (class 12)."""
+    from customer_health.config.scorecards import GateRule
+    from customer_health.scoring.quality_gate import configured_streams, run_quality_gate
+
+    assert "survey_responses" in configured_streams()  # the shipped sources.yml feeds it
+    rules = {"survey_responses": GateRule(max_age=timedelta(days=3))}
+    (stale,) = run_quality_gate(warehouse, DAY, rules, {"survey_responses"})  # fed, never loaded
+    assert stale.reason == "never loaded"
+    assert run_quality_gate(warehouse, DAY, rules, {"usage_events", "crm_accounts"}) == []
+    assert warehouse.execute("SELECT stale, reason FROM meta.source_quality WHERE day = %s", [DAY]).fetchone() == (
+        False, "absent: no source in sources.yml feeds survey_responses; its measures are missing, not stale")
+
+    config, version = scorecards
+    gated = config.model_copy(update={"quality_gate": {**config.quality_gate, **rules}})
+    kpis(warehouse, "a", employees=2000, region="EMEA", seat_utilisation=0.6)  # no NPS: scored 50 as configured
+    result = score_day(warehouse, DAY, gated, version, configured={"usage_events"})
+    assert result.stale_streams == []
+    assert components(warehouse, "a")["nps"][3] == "missing_scored"
 
 
 def test_a_churned_account_is_not_scored_after_its_churn_date(warehouse, scorecards):
@@ -251,3 +299,86 @@ def test_a_churned_account_is_not_scored_after_its_churn_date(warehouse, scoreca
                VALUES (%s, 'churned', %s, %s, 'test')""", [account, churned_on, churned_on])
     score_day(warehouse, DAY, config, version)
     assert set(scores(warehouse, version)) == {"staying", "leaving_today"}  # its last day is still a customer's
+
+
+def test_scoring_a_range_in_passes_gives_the_rows_of_scoring_day_by_day(warehouse, scorecards):
+    """score_days (many days per statement, as the backtest re-scores) == score_day in order, table by table,
+    across a stale day (carried from the days before it) and the 1 / 7 / 30-day changes."""
+    from customer_health.scoring.engine import score_days
+
+    config, version = scorecards
+    first = DAY - timedelta(days=39)
+    days = [first + timedelta(days=n) for n in range(40)]
+    for n, day in enumerate(days):
+        for i, account in enumerate(("a", "b", "c", "d")):
+            kpis(warehouse, account, day=day, employees=2000 if i == 0 else 10, region="EMEA", parent_account_id="p",
+                 arr=1000 * (i + 1), seat_utilisation=round(0.1 + ((n * (i + 3)) % 9) / 10, 2),
+                 logins_per_seat_30d=(n * (i + 1)) % 7, expansions_12m=n % 2,
+                 days_since_last_login=(n + i) % 12, nps_latest=None if (n + i) % 5 == 0 else (n + i) % 11)
+    stale_day = days[25]
+    warehouse.execute(
+        "INSERT INTO meta.load_batches (batch_id, source, stream, finished_at) VALUES (2, 't', 'usage_events', %s)",
+        [f"{first} 03:00+00"])
+    warehouse.execute("UPDATE meta.load_batches SET finished_at = %s WHERE batch_id = 1", [f"{stale_day - timedelta(days=5)} 03:00+00"])
+    tables = {  # every column but when it was computed
+        "marts.health_scores": "account_id, day",
+        "marts.health_score_components": "account_id, day, measure",
+        "marts.health_score_changes": "account_id, day, horizon_days, measure",
+        "marts.parent_health_scores": "parent_account_id, day",
+    }
+
+    def snapshot():
+        return {t: [r[:-1] if t == "marts.health_scores" else r
+                    for r in warehouse.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall()]
+                for t, key in tables.items()}
+
+    def gate_day_by_day_loads(day):
+        # the usage feed loads every day except around stale_day (its last load 5 days before)
+        finished = day - timedelta(days=5) if day == stale_day else day + timedelta(days=1)
+        warehouse.execute("UPDATE meta.load_batches SET finished_at = %s WHERE batch_id = 1", [f"{finished} 03:00+00"])
+
+    # day by day, in order
+    stale = []
+    for day in days:
+        gate_day_by_day_loads(day)
+        stale += [day for s in score_day(warehouse, day, config, version, {"usage_events"}).stale_streams]
+    assert stale == [stale_day]
+    one_by_one = snapshot()
+    states = {r[0] for r in warehouse.execute(
+        "SELECT state FROM marts.health_score_components WHERE day = %s", [stale_day])}
+    assert "stale_carried" in states
+    assert warehouse.execute("SELECT count(*) FROM marts.health_scores WHERE change_30d IS NOT NULL").fetchone()[0] > 0
+    for t in tables:
+        warehouse.execute(f"DELETE FROM {t}")
+
+    # the same days in passes: the gate sees the same loads per day as above
+    from customer_health.scoring import engine
+
+    verdicts_by_day = {}
+    real_judge = engine.judge_streams
+
+    def judge(conn, day, rules, configured):
+        gate_day_by_day_loads(day)
+        verdicts_by_day[day] = real_judge(conn, day, rules, configured)
+        return verdicts_by_day[day]
+
+    engine.judge_streams = judge
+    try:
+        results = score_days(warehouse, days[0], days[-1], config, version, {"usage_events"}, days_per_pass=7)
+    finally:
+        engine.judge_streams = real_judge
+    assert [r.day for r in results if r.stale_streams] == [stale_day]
+    assert snapshot() == one_by_one
+
+    # a backtest's candidate skips the explanations only: every other row is the same
+    for t in tables:
+        warehouse.execute(f"DELETE FROM {t}")
+    engine.judge_streams = judge
+    try:
+        score_days(warehouse, days[0], days[-1], config, version, {"usage_events"}, explain=False)
+    finally:
+        engine.judge_streams = real_judge
+    unexplained = snapshot()
+    assert unexplained["marts.health_score_changes"] == []
+    assert {t: rows for t, rows in unexplained.items() if t != "marts.health_score_changes"} == {
+        t: rows for t, rows in one_by_one.items() if t != "marts.health_score_changes"}

@@ -1,45 +1,43 @@
--- Why did the score move? For one day and config version: the change against
--- 1, 7 and 30 days earlier, split by measure (the parts add up to the change).
--- Parameters: day, version.
+-- Why did the score move? For each day of first_day .. last_day and one config
+-- version: the change against 1, 7 and 30 days earlier, split by measure (the
+-- parts add up to the change). Parameters: first_day, last_day, version.
+--
+-- Runs right after health_scores.sql and health_score_pairs.sql in the same
+-- transaction: the pairs come from _pairs, the days' own components from
+-- _components (analysed, in memory), the earlier day's from
+-- marts.health_score_components by primary-key lookups, so the cost follows
+-- the day's accounts, never the history. A measure whose contribution and raw
+-- value both stayed put explains nothing and gets no row (about two in five of
+-- the grid on a usual day). Candidate versions a backtest scores skip this:
+-- nothing reads their explanations.
 INSERT INTO marts.health_score_changes
     (account_id, day, config_version, horizon_days, measure, contribution_change, raw_before, raw_after)
-WITH horizons(horizon_days) AS (VALUES (1), (7), (30)),
-pairs AS (
-    -- Only accounts scored on both days compare.
-    SELECT h.account_id, hz.horizon_days, (%(day)s::date - hz.horizon_days) AS before_day
-    FROM marts.health_scores AS h
-    CROSS JOIN horizons AS hz
-    JOIN marts.health_scores AS b
-      ON b.account_id = h.account_id AND b.config_version = h.config_version
-     AND b.day = %(day)s::date - hz.horizon_days AND b.score IS NOT NULL
-    WHERE h.day = %(day)s::date AND h.config_version = %(version)s::text AND h.score IS NOT NULL
-),
-before_c AS (
-    SELECT p.account_id, p.horizon_days, c.measure, c.contribution, c.raw_value
-    FROM pairs AS p
-    JOIN marts.health_score_components AS c
-      ON c.account_id = p.account_id AND c.day = p.before_day AND c.config_version = %(version)s::text
+WITH before_c AS (
+    SELECT p.account_id, p.day, p.horizon_days, c.measure, c.contribution, c.raw_value
+    FROM _pairs AS p
+    CROSS JOIN LATERAL (
+        SELECT c.measure, c.contribution, c.raw_value
+        FROM marts.health_score_components AS c
+        WHERE c.account_id = p.account_id AND c.day = p.before_day AND c.config_version = %(version)s::text
+        OFFSET 0) AS c  -- not flattened into a join: the planner read every day's components that way
 ),
 after_c AS (
-    SELECT p.account_id, p.horizon_days, c.measure, c.contribution, c.raw_value
-    FROM pairs AS p
-    JOIN marts.health_score_components AS c
-      ON c.account_id = p.account_id AND c.day = %(day)s::date AND c.config_version = %(version)s::text
+    -- the contribution exactly as health_scores.sql stored it
+    SELECT p.account_id, p.day, p.horizon_days, n.measure, round(n.weight * coalesce(n.value, 0), 4) AS contribution,
+           n.raw_value
+    FROM _pairs AS p
+    JOIN _components AS n ON n.account_id = p.account_id AND n.day = p.day
+),
+compared AS (
+    -- A measure only one of the two days had (the scorecard changed) counts in full.
+    SELECT coalesce(a.account_id, b.account_id) AS account_id, coalesce(a.day, b.day) AS day,
+           coalesce(a.horizon_days, b.horizon_days) AS horizon_days, coalesce(a.measure, b.measure) AS measure,
+           coalesce(a.contribution, 0) - coalesce(b.contribution, 0) AS contribution_change,
+           b.raw_value AS raw_before, a.raw_value AS raw_after
+    FROM after_c AS a
+    FULL JOIN before_c AS b
+      ON b.account_id = a.account_id AND b.day = a.day AND b.horizon_days = a.horizon_days AND b.measure = a.measure
 )
--- A measure only one of the two days had (the scorecard changed) counts in full.
-SELECT coalesce(a.account_id, b.account_id), %(day)s::date, %(version)s::text, coalesce(a.horizon_days, b.horizon_days),
-       coalesce(a.measure, b.measure),
-       coalesce(a.contribution, 0) - coalesce(b.contribution, 0),
-       b.raw_value, a.raw_value
-FROM after_c AS a
-FULL JOIN before_c AS b
-  ON b.account_id = a.account_id AND b.horizon_days = a.horizon_days AND b.measure = a.measure;
-
-UPDATE marts.health_scores AS h
-SET change_1d = h.score - d1.score, change_7d = h.score - d7.score, change_30d = h.score - d30.score
-FROM marts.health_scores AS self
-LEFT JOIN marts.health_scores AS d1  ON d1.account_id = self.account_id  AND d1.config_version = self.config_version  AND d1.day = self.day - 1
-LEFT JOIN marts.health_scores AS d7  ON d7.account_id = self.account_id  AND d7.config_version = self.config_version  AND d7.day = self.day - 7
-LEFT JOIN marts.health_scores AS d30 ON d30.account_id = self.account_id AND d30.config_version = self.config_version AND d30.day = self.day - 30
-WHERE self.account_id = h.account_id AND self.day = h.day AND self.config_version = h.config_version
-  AND h.day = %(day)s::date AND h.config_version = %(version)s::text;
+SELECT account_id, day, %(version)s::text, horizon_days, measure, contribution_change, raw_before, raw_after
+FROM compared
+WHERE contribution_change <> 0 OR raw_before IS DISTINCT FROM raw_after;

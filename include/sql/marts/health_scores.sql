@@ -1,6 +1,11 @@
--- Health scores of one day under one scorecard config version.
--- Parameters: day, version. Runs inside the scoring transaction after
--- the rows of that day and version were deleted, so a rerun gives the same rows.
+-- Health scores of a range of days (first_day .. last_day, one day for the daily
+-- run) under one scorecard config version. Parameters: first_day, last_day, version.
+-- Runs inside the scoring transaction after the rows of those days and that
+-- version were deleted, so a rerun gives the same rows. Every step is keyed by
+-- (account, day): scoring a range in one pass gives exactly the rows of scoring
+-- its days one by one (tested), which is what lets a backtest re-score a year
+-- in minutes. The one thing that reads earlier scored days, a stale feed's last
+-- good value, is why the engine scores a day with a stale feed on its own.
 --
 -- The temporary tables below are ANALYZEd as soon as they are filled: without
 -- statistics the planner estimates them at 1-3 rows and joins them to every
@@ -11,55 +16,63 @@
 -- ON COMMIT DROP has not dropped the previous scoring's tables yet.
 DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._components;
 
--- Every KPI of every account on the day, as text and (when numeric) as a number.
+-- The window sorts and hashes over the account x measure grid spill to disk at
+-- the default 4 MB; JIT compiles longer than these statements run. For this
+-- transaction only.
+SET LOCAL work_mem = '256MB';
+SET LOCAL jit = off;
+
+-- The KPIs the version reads (its measures and segment conditions) of every
+-- account on each day, as text and (when numeric) as a number: one row per
+-- account, day and field. Composed by the engine (part kv_columns): one
+-- (field, text, number) triple per KPI column the version names, so only those
+-- columns are read (unpacking every column through jsonb cost more than the
+-- rest of the scoring).
 CREATE TEMP TABLE _kv ON COMMIT DROP AS
-SELECT k.account_id,
-       e.key                  AS field,
-       e.value #>> '{}'       AS text_value,
-       CASE WHEN jsonb_typeof(e.value) = 'number' THEN (e.value #>> '{}')::numeric END AS num_value
+SELECT k.account_id, k.day, f.field, f.text_value, f.num_value
 FROM marts.account_daily_kpis AS k
-CROSS JOIN LATERAL jsonb_each(to_jsonb(k) - 'account_id' - 'day') AS e
-WHERE k.day = %(day)s::date;
-CREATE INDEX ON _kv (account_id, field);
+CROSS JOIN LATERAL (VALUES {kv_columns}) AS f(field, text_value, num_value)
+WHERE k.day BETWEEN %(first_day)s::date AND %(last_day)s::date;
+CREATE INDEX ON _kv (account_id, day, field);
 ANALYZE _kv;
 
 -- The scorecard of each account: the first, in file order, whose every segment condition holds.
 -- An account that churned before the day (marts.account_outcomes) is no longer a customer: no score.
 CREATE TEMP TABLE _assigned ON COMMIT DROP AS
-SELECT DISTINCT ON (a.account_id) a.account_id, s.scorecard, s.red_below, s.green_from, s.min_coverage
+SELECT DISTINCT ON (a.account_id, a.day) a.account_id, a.day, s.scorecard, s.red_below, s.green_from, s.min_coverage
 FROM marts.account_daily_kpis AS a
 JOIN meta.scorecards AS s ON s.config_version = %(version)s::text
-WHERE a.day = %(day)s::date
+WHERE a.day BETWEEN %(first_day)s::date AND %(last_day)s::date
   AND NOT EXISTS (
       SELECT 1
       FROM meta.scorecard_conditions AS c
-      LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.field = c.field
+      LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.day = a.day AND kv.field = c.field
       WHERE c.config_version = s.config_version AND c.scorecard = s.scorecard
         AND NOT util.condition_holds(c.op, c.text_values, kv.text_value, kv.num_value))
-  AND NOT marts.churned_by(a.account_id, %(day)s::date - 1)  -- its churn day is still a customer's
-ORDER BY a.account_id, s.position;
+  AND NOT marts.churned_by(a.account_id, a.day - 1)  -- its churn day is still a customer's
+ORDER BY a.account_id, a.day, s.position;
 ANALYZE _assigned;
 
 CREATE TEMP TABLE _components ON COMMIT DROP AS
 WITH measures AS (
-    SELECT a.account_id, m.scorecard, m.group_name, m.group_weight, m.measure, m.kpi, m.stream,
+    SELECT a.account_id, a.day, m.scorecard, m.group_name, m.group_weight, m.measure, m.kpi, m.stream,
            m.direction, m.method, m.red, m.green, m.weight, m.missing_score,
            kv.num_value AS raw_value,
            q.stream IS NOT NULL AS stream_stale
     FROM _assigned AS a
     JOIN meta.scorecard_measures AS m ON m.config_version = %(version)s::text AND m.scorecard = a.scorecard
-    LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.field = m.kpi
-    LEFT JOIN meta.source_quality AS q ON q.day = %(day)s::date AND q.stream = m.stream AND q.stale
+    LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.day = a.day AND kv.field = m.kpi
+    LEFT JOIN meta.source_quality AS q ON q.day = a.day AND q.stream = m.stream AND q.stale
 ),
 carried AS (
     -- A stale feed must not drag scores down: carry the measure's last good value.
-    SELECT ms.account_id, ms.measure, last_good.raw_value, last_good.value
+    SELECT ms.account_id, ms.day, ms.measure, last_good.raw_value, last_good.value
     FROM measures AS ms
     CROSS JOIN LATERAL (
         SELECT c.raw_value, c.value
         FROM marts.health_score_components AS c
         WHERE c.account_id = ms.account_id AND c.config_version = %(version)s::text AND c.measure = ms.measure
-          AND c.day < %(day)s::date AND c.state IN ('ok', 'stale_carried')
+          AND c.day < ms.day AND c.state IN ('ok', 'stale_carried')
         ORDER BY c.day DESC
         LIMIT 1) AS last_good
     WHERE ms.stream_stale
@@ -71,16 +84,16 @@ fresh AS (
 ),
 percentiles AS (
     -- Mid-rank percentile within the scorecard (the account's segment): ties share, a lone account is 50.
-    SELECT account_id, measure,
+    SELECT account_id, day, measure,
            100.0 * ((rank() OVER w_sorted - 1) + 0.5 * count(*) OVER w_ties) / count(*) OVER w_all AS pct
     FROM fresh
     WHERE method = 'percentile'
-    WINDOW w_sorted AS (PARTITION BY scorecard, measure ORDER BY fresh_value),
-           w_ties   AS (PARTITION BY scorecard, measure, fresh_value),
-           w_all    AS (PARTITION BY scorecard, measure)
+    WINDOW w_sorted AS (PARTITION BY day, scorecard, measure ORDER BY fresh_value),
+           w_ties   AS (PARTITION BY day, scorecard, measure, fresh_value),
+           w_all    AS (PARTITION BY day, scorecard, measure)
 ),
 valued AS (
-    SELECT ms.account_id, ms.scorecard, ms.group_name, ms.group_weight, ms.measure, ms.kpi, ms.weight,
+    SELECT ms.account_id, ms.day, ms.scorecard, ms.group_name, ms.group_weight, ms.measure, ms.kpi, ms.weight,
            coalesce(ca.raw_value, CASE WHEN NOT ms.stream_stale THEN ms.raw_value END) AS raw_value,
            CASE
                WHEN ca.account_id IS NOT NULL THEN 'stale_carried'
@@ -97,57 +110,57 @@ valued AS (
                    CASE WHEN ms.direction = 'higher_is_better' THEN p.pct ELSE 100 - p.pct END
            END AS value
     FROM measures AS ms
-    LEFT JOIN carried AS ca ON ca.account_id = ms.account_id AND ca.measure = ms.measure
-    LEFT JOIN percentiles AS p ON p.account_id = ms.account_id AND p.measure = ms.measure
+    LEFT JOIN carried AS ca ON ca.account_id = ms.account_id AND ca.day = ms.day AND ca.measure = ms.measure
+    LEFT JOIN percentiles AS p ON p.account_id = ms.account_id AND p.day = ms.day AND p.measure = ms.measure
 ),
 weighted AS (
     -- Effective weight: the group's share among groups that have a value, times the
     -- measure's share among its group's measures that have a value.
     SELECT v.*,
-           sum(v.weight) FILTER (WHERE v.value IS NOT NULL) OVER (PARTITION BY v.account_id, v.group_name) AS group_present_weight,
-           sum(v.weight) OVER (PARTITION BY v.account_id, v.group_name) AS group_total_weight
+           sum(v.weight) FILTER (WHERE v.value IS NOT NULL) OVER (PARTITION BY v.account_id, v.day, v.group_name) AS group_present_weight,
+           sum(v.weight) OVER (PARTITION BY v.account_id, v.day, v.group_name) AS group_total_weight
     FROM valued AS v
 ),
 group_shares AS (
-    SELECT account_id, group_name, max(group_weight) AS group_weight,
+    SELECT account_id, day, group_name, max(group_weight) AS group_weight,
            bool_or(value IS NOT NULL) AS has_value
     FROM valued
-    GROUP BY account_id, group_name
+    GROUP BY account_id, day, group_name
 ),
 account_shares AS (
-    SELECT account_id,
+    SELECT account_id, day,
            sum(group_weight) FILTER (WHERE has_value) AS present_group_weight,
            sum(group_weight) AS total_group_weight
     FROM group_shares
-    GROUP BY account_id
+    GROUP BY account_id, day
 )
-SELECT w.account_id, w.scorecard, w.group_name, w.measure, w.kpi, w.raw_value, round(w.value, 2) AS value, w.state,
+SELECT w.account_id, w.day, w.scorecard, w.group_name, w.measure, w.kpi, w.raw_value, round(w.value, 2) AS value, w.state,
        CASE WHEN w.value IS NULL THEN 0
             ELSE (w.group_weight / s.present_group_weight) * (w.weight / w.group_present_weight) END AS weight,
        (w.group_weight / s.total_group_weight) * (w.weight / w.group_total_weight) AS nominal_weight
 FROM weighted AS w
-JOIN account_shares AS s USING (account_id);
+JOIN account_shares AS s USING (account_id, day);
 ANALYZE _components;
 
 INSERT INTO marts.health_score_components
     (account_id, day, config_version, scorecard, group_name, measure, kpi, raw_value, value, weight, contribution, state)
-SELECT account_id, %(day)s::date, %(version)s::text, scorecard, group_name, measure, kpi, raw_value, value,
+SELECT account_id, day, %(version)s::text, scorecard, group_name, measure, kpi, raw_value, value,
        round(weight, 5), round(weight * coalesce(value, 0), 4), state
 FROM _components;
 
+-- The totals come from the components just computed (contribution rounded as
+-- stored), not read back from the table written above.
 INSERT INTO marts.health_scores
     (account_id, day, config_version, scorecard, score, band, coverage, stale_measures)
 WITH totals AS (
-    SELECT c.account_id,
-           sum(c.contribution) AS score,
-           sum(CASE WHEN c.state IN ('ok', 'stale_carried') THEN n.nominal_weight ELSE 0 END) AS coverage,
+    SELECT c.account_id, c.day,
+           sum(round(c.weight * coalesce(c.value, 0), 4)) AS score,
+           sum(CASE WHEN c.state IN ('ok', 'stale_carried') THEN c.nominal_weight ELSE 0 END) AS coverage,
            count(*) FILTER (WHERE c.state = 'stale_carried') AS stale_measures
-    FROM marts.health_score_components AS c
-    JOIN _components AS n USING (account_id, measure)
-    WHERE c.day = %(day)s::date AND c.config_version = %(version)s::text
-    GROUP BY c.account_id
+    FROM _components AS c
+    GROUP BY c.account_id, c.day
 )
-SELECT t.account_id, %(day)s::date, %(version)s::text, a.scorecard,
+SELECT t.account_id, t.day, %(version)s::text, a.scorecard,
        CASE WHEN t.coverage >= a.min_coverage THEN round(t.score, 2) END,
        CASE WHEN t.coverage < a.min_coverage THEN 'insufficient_data'
             WHEN t.score < a.red_below THEN 'red'
@@ -155,4 +168,4 @@ SELECT t.account_id, %(day)s::date, %(version)s::text, a.scorecard,
             ELSE 'yellow' END,
        round(t.coverage, 3), t.stale_measures
 FROM totals AS t
-JOIN _assigned AS a USING (account_id);
+JOIN _assigned AS a USING (account_id, day);

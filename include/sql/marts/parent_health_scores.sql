@@ -1,17 +1,18 @@
--- Parent accounts: a roll-up of their children's scores for one day and version.
--- ARR-weighted by default (a child paying more weighs more); a plain mean when
--- configured or when no child has ARR. Parameters: day, version.
+-- Parent accounts: a roll-up of their children's scores for each day of
+-- first_day .. last_day and one version. ARR-weighted by default (a child
+-- paying more weighs more); a plain mean when configured or when no child has
+-- ARR. Parameters: first_day, last_day, version.
 INSERT INTO marts.parent_health_scores
     (parent_account_id, day, config_version, method, score, band, children, children_scored)
 WITH children AS (
-    SELECT k.parent_account_id, h.score, coalesce(k.arr, 0) AS arr
+    SELECT k.parent_account_id, k.day, h.score, coalesce(k.arr, 0) AS arr
     FROM marts.account_daily_kpis AS k
     JOIN marts.health_scores AS h
       ON h.account_id = k.account_id AND h.day = k.day AND h.config_version = %(version)s::text
-    WHERE k.day = %(day)s::date AND k.parent_account_id IS NOT NULL
+    WHERE k.day BETWEEN %(first_day)s::date AND %(last_day)s::date AND k.parent_account_id IS NOT NULL
 ),
 rolled AS (
-    SELECT c.parent_account_id,
+    SELECT c.parent_account_id, c.day,
            v.rollup_method AS method,
            count(*) AS children,
            count(c.score) AS children_scored,
@@ -22,9 +23,9 @@ rolled AS (
     FROM children AS c
     CROSS JOIN meta.scorecard_versions AS v
     WHERE v.config_version = %(version)s::text
-    GROUP BY c.parent_account_id, v.rollup_method
+    GROUP BY c.parent_account_id, c.day, v.rollup_method
 )
-SELECT parent_account_id, %(day)s::date, %(version)s::text, method, round(score, 2),
+SELECT parent_account_id, day, %(version)s::text, method, round(score, 2),
        CASE WHEN score IS NULL THEN 'insufficient_data'
             WHEN score < red_below THEN 'red' WHEN score >= green_from THEN 'green' ELSE 'yellow' END,
        children, children_scored

@@ -1,7 +1,13 @@
--- Rescoring a day replaces exactly that day's rows of that config version, so
+-- Rescoring days replaces exactly those days' rows of that config version, so
 -- a rerun gives the same rows and other versions' rows are never touched.
--- Children first: changes and parents are derived from the scores.
-DELETE FROM marts.health_score_changes WHERE day = %(day)s AND config_version = %(version)s;
-DELETE FROM marts.parent_health_scores WHERE day = %(day)s AND config_version = %(version)s;
-DELETE FROM marts.health_score_components WHERE day = %(day)s AND config_version = %(version)s;
-DELETE FROM marts.health_scores WHERE day = %(day)s AND config_version = %(version)s;
+-- Children first: changes and parents are derived from the scores. Each
+-- DELETE goes through an index leading with the day (V004, V045).
+-- Parameters: first_day, last_day, version.
+DELETE FROM marts.health_score_changes
+WHERE day BETWEEN %(first_day)s::date AND %(last_day)s::date AND config_version = %(version)s::text;
+DELETE FROM marts.parent_health_scores
+WHERE day BETWEEN %(first_day)s::date AND %(last_day)s::date AND config_version = %(version)s::text;
+DELETE FROM marts.health_score_components
+WHERE day BETWEEN %(first_day)s::date AND %(last_day)s::date AND config_version = %(version)s::text;
+DELETE FROM marts.health_scores
+WHERE day BETWEEN %(first_day)s::date AND %(last_day)s::date AND config_version = %(version)s::text;

@@ -79,7 +79,8 @@ def backtest(
     candidate = register_candidate(conn, candidate_path)
     conn.commit()
     window = {"first": first, "last": last}
-    scored = fill_reference_scores(conn, settings, candidate, horizons, **window)
+    # nothing reads a candidate's per-measure explanations: skipped (its scores are the same either way)
+    scored = fill_reference_scores(conn, settings, candidate, horizons, explain=False, **window)
     fill_reference_scores(conn, settings, live, horizons, **window)
     log.info("backtest: %d reference dates scored under candidate %s", len(scored), candidate)
     comparisons = []

@@ -68,11 +68,13 @@ def _version_kpis(conn: psycopg.Connection, version: str) -> tuple[str, KpisFile
 
 
 def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int],
-                          *, first: date | None = None, last: date | None = None) -> list[date]:
+                          *, first: date | None = None, last: date | None = None,
+                          explain: bool = True) -> list[date]:
     """Score the reference dates (inside ``first`` .. ``last`` when given) that have no stored score of
-    ``version``; returns the days scored."""
+    ``version``; returns the days scored. ``explain=False`` (a candidate) skips the per-measure changes."""
     from customer_health.kpis import rebuild_kpis  # noqa: PLC0415 - heavy, and only for a backfill
-    from customer_health.scoring.engine import score_day  # noqa: PLC0415
+    from customer_health.scoring.engine import score_days  # noqa: PLC0415
+    from customer_health.scoring.quality_gate import configured_streams  # noqa: PLC0415
 
     first_day, last_day = data_span(conn)
     window = {"first": first, "last": last}
@@ -96,10 +98,24 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
     if source.empty:
         raise LookupError(f"Scorecard version {version} is not registered in meta.scorecard_versions.")
     config = ScorecardsFile.model_validate(yaml.safe_load(source["source_yaml"].iloc[0]))
-    conn.commit()  # each day is scored in its own transaction, as the daily run does
-    for day in missing:
-        score_day(conn, day, config, version)
+    conn.commit()
+    # Runs of consecutive days are scored many days per statement (the same rows as day by day, tested),
+    # a month per transaction: a year of 20,000 accounts in minutes.
+    streams = configured_streams()
+    for run_first, run_last in _consecutive_runs(missing, max_days=31):
+        score_days(conn, run_first, run_last, config, version, streams, explain=explain)
         conn.commit()
     log.info("scored %d reference dates of version %s in %.1fs: %s", len(missing), version,
              time.monotonic() - started, ", ".join(map(str, missing)))
     return missing
+
+
+def _consecutive_runs(days: list[date], *, max_days: int) -> list[tuple[date, date]]:
+    """Sorted days as (first, last) runs of consecutive days, at most ``max_days`` long."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days == 1 and len(runs[-1]) < max_days:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return [(run[0], run[-1]) for run in runs]

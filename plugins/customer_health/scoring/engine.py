@@ -1,22 +1,34 @@
-"""Score one day: register the scorecard version, gate stale sources, compute, explain, roll up.
+"""Score days: register the scorecard version, gate stale sources, compute, explain, roll up.
 
 The arithmetic lives in ``include/sql/marts/health_*.sql`` as set-based SQL
 over the scorecards stored as rows (``meta.scorecard_*``), so Python only
-moves config into tables and runs the files in order. Each day is one
+moves config into tables and runs the files in order. A scoring is one
 transaction: rerunning a day replaces exactly that day's rows for that
 config version and nothing else; other versions' rows are never touched.
+
+``score_day`` is the daily run; ``score_days`` scores a range of days with
+the same SQL run over many days per statement (a backtest re-scores a year
+of 20,000 accounts in minutes that way, where day by day the fixed cost of
+each statement repeats 365 times). The SQL is keyed by (account, day), so the
+result is the same rows as scoring the days one by one in order (tested). The
+only thing a day reads from earlier scored days, besides the changes computed
+after all scores are in, is a stale feed's last good value: a day with a
+stale stream is scored in a pass of its own, after the days before it.
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 
 from customer_health.config.scorecards import ScorecardsFile
+from psycopg import sql
+
 from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
-from customer_health.scoring.quality_gate import StreamQuality, run_quality_gate
+from customer_health.scoring.quality_gate import StreamQuality, configured_streams, judge_streams
 from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
 log = logging.getLogger(__name__)
@@ -72,24 +84,81 @@ def _text(value) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, version: str) -> DayScores:
+def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, version: str,
+              configured: set[str] | None = None) -> DayScores:
     """Compute (or recompute) one day's scores for one config version, in one transaction.
 
     Inside a caller's transaction (the review tool scores two versions in one
     that it rolls back) this is a savepoint, so the scoring SQL drops its
     temporary tables itself instead of relying on the commit to drop them.
+    ``configured``: the streams sources.yml feeds (read from it when not given).
     """
-    params = {"day": day, "version": version}
+    return score_days(conn, day, day, config, version, configured)[0]
+
+
+def score_days(conn: psycopg.Connection, first: date, last: date, config: ScorecardsFile, version: str,
+               configured: set[str] | None = None, *, days_per_pass: int = 31,
+               explain: bool = True) -> list[DayScores]:
+    """Compute (or recompute) the scores of ``first`` .. ``last`` for one version, in one transaction.
+
+    Gate every day first, then score runs of up to ``days_per_pass`` days whose
+    feeds are all fresh in one pass each; a day with a stale feed alone, after
+    the days before it are written (it carries their last good values).
+    ``explain=False`` (a backtest's candidate) skips ``marts.health_score_changes``,
+    the per-measure explanation only CSM tasks read: over a year it is the most
+    rows by far. Scores, components and change_1d / 7d / 30d are the same either way.
+    """
+    if first > last:
+        raise ValueError(f"first day {first} is after last day {last}")
+    if configured is None:
+        configured = configured_streams()  # None: no sources.yml, every gated stream is judged
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     with conn.transaction():
         # Allowlisted bookkeeping: one scoring of a day at a time.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.score'), %s)", [day.toordinal()])
-        run_sql_file(conn, "scoring/delete_day_scores.sql", params)
-        stale = run_quality_gate(conn, day, config.quality_gate)
-        run_sql_file(conn, "marts/health_scores.sql", params)
-        run_sql_file(conn, "marts/health_score_changes.sql", params)
-        run_sql_file(conn, "marts/parent_health_scores.sql", params)
-        bands = {r["band"]: r["accounts"] for r in fetch_sql_file(conn, "scoring/band_counts.sql", params)}
-    result = DayScores(day, version, sum(bands.values()), bands, stale)
-    log.info("scored %s with %s: %s", day, version, bands)
-    return result
+        for day in days:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.score'), %s)", [day.toordinal()])
+        run_sql_file(conn, "scoring/delete_day_scores.sql", {"first_day": first, "last_day": last, "version": version})
+        verdicts = {day: judge_streams(conn, day, config.quality_gate, configured) for day in days}
+        kv_columns = _kv_columns(config)
+        for run_first, run_last in _passes(days, verdicts, days_per_pass):
+            started = time.perf_counter()
+            params = {"first_day": run_first, "last_day": run_last, "version": version}
+            run_sql_file(conn, "marts/health_scores.sql", params, kv_columns=kv_columns)
+            run_sql_file(conn, "marts/health_score_pairs.sql", params)
+            if explain:
+                run_sql_file(conn, "marts/health_score_changes.sql", params)
+            log.info("scored %s .. %s (%d days) with %s in %.2f s", run_first, run_last,
+                     (run_last - run_first).days + 1, version, time.perf_counter() - started)
+            run_sql_file(conn, "marts/parent_health_scores.sql", params)
+        results = []
+        for day in days:
+            params = {"day": day, "version": version}
+            bands = {r["band"]: r["accounts"] for r in fetch_sql_file(conn, "scoring/band_counts.sql", params)}
+            results.append(DayScores(day, version, sum(bands.values()), bands,
+                                     [v for v in verdicts[day] if v.stale]))
+    for result in results:
+        log.info("scored %s with %s: %s", result.day, version, result.bands)
+    return results
 
+
+def _kv_columns(config: ScorecardsFile) -> sql.Composable:
+    """(field, text, number) per KPI column the scorecards read, for ``{kv_columns}`` of health_scores.sql."""
+    fields = sorted({m.kpi for card in config.scorecards for g in card.groups.values() for m in g.measures.values()}
+                    | {field for card in config.scorecards for field in card.segment})
+    return sql.SQL(", ").join(
+        sql.SQL("({}, k.{}::text, {})").format(
+            sql.Literal(f), sql.Identifier(f),
+            sql.SQL("k.{}::numeric").format(sql.Identifier(f)) if f in NUMERIC_KPIS else sql.SQL("NULL::numeric"))
+        for f in fields)
+
+
+def _passes(days: list[date], verdicts: dict[date, list[StreamQuality]], size: int) -> list[tuple[date, date]]:
+    """Consecutive runs of at most ``size`` fresh days; each day with a stale stream a run of its own."""
+    stale = {day for day, vs in verdicts.items() if any(v.stale for v in vs)}
+    runs: list[list[date]] = []
+    for day in days:
+        if day in stale or not runs or len(runs[-1]) >= size or runs[-1][-1] in stale:
+            runs.append([day])
+        else:
+            runs[-1].append(day)
+    return [(run[0], run[-1]) for run in runs]

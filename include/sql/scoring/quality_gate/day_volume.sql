@@ -1,7 +1,10 @@
 -- Rows of an event stream on the day against the average of the same weekday
 -- in the four weeks before: weekends are quiet in B2B, so a quiet Saturday is
--- not a broken feed. Composed with the stream's staging table and its
--- event-time column.
+-- not a broken feed. For the event streams without per-day rollups (surveys,
+-- CSM sentiment: small): five weeks read through the stream's event-time index
+-- (V045), so the cost follows the window, never the history. Usage events read
+-- their rollups instead (day_volume_rollups.sql). Composed with the stream's
+-- staging table and its event-time column.
 WITH same_weekday AS (
     SELECT {event_time} AS event_time
     FROM {table}

@@ -1,0 +1,46 @@
+"""`make bench` (python -m bench.run) end to end at a tiny size: every figure printed, no scratch database left.
+
+No timing is asserted: the figures are for people; this checks that the command
+the README shows runs, measures what it says, and cleans up after itself.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import psycopg
+
+from tests.conftest import ADMIN_URL, REPO_ROOT
+
+
+def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databases():
+    env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}", "SIZES": "10k,20k"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.run", "--events", "20000", "--accounts", "200", "--days", "40",
+         "--rescore-days", "30"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = process.communicate(timeout=1200)
+    assert process.returncode == 0, out[-3000:]
+
+    assert "usage events: 20,000 (inserted 20,000" in out  # the load part
+    assert "KPIs on 20,000 events, 200 accounts" in out  # the KPI part
+    # each size of SIZES: same events per day (500), so 20 and 40 days of history
+    assert "scoring at 10k: 10,000 events, 200 accounts, 20 days of history" in out
+    assert "scoring at 20k: 20,000 events, 200 accounts, 40 days of history" in out
+    daily = re.findall(r"events (\d+), scored (\d+), tasks created (\d+), pushed to CRM (\d+), digests (\d+)", out)
+    assert len(daily) == 2 and all(int(scored) == 200 for _, scored, *_ in daily), out[-3000:]
+    # new tasks reached the CRM emulator (held-out ones are recorded, not delivered)
+    assert all(int(pushed) <= int(created) for *_, created, pushed, _ in daily)
+    assert sum(int(pushed) for *_, pushed, _ in daily) > 0
+    summary = out[out.index("summary (200 accounts"):]
+    for line in ("score one day (20k)", "CMI + quadrants (20k)", "daily run of a new day (20k)",
+                 "re-score 30 days (20k)", "peak memory of this process"):
+        assert re.search(re.escape(line) + r"\s+[\d.]+(s|MB)", summary), summary
+    assert re.search(r"score one day\s+[\d.]+s x1\.00\s+[\d.]+s x[\d.]+", summary), summary  # sizes side by side
+
+    with psycopg.connect(ADMIN_URL) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                            [f"ch_bench%\\_{process.pid}\\_%"]).fetchall()
+    assert left == []
