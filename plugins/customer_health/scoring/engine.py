@@ -32,6 +32,11 @@ class DayScores:
     quadrants: dict[str, int] = field(default_factory=dict)
 
 
+def recorded_stale_streams(conn: psycopg.Connection, day: date) -> list[StreamQuality]:
+    """The streams the quality gate recorded as stale for ``day`` (in ``meta.source_quality``)."""
+    return [StreamQuality(**row) for row in fetch_sql_file(conn, "scoring/recorded_stale_streams.sql", {"day": day})]
+
+
 def register_version(conn: psycopg.Connection, config: ScorecardsFile, version: str, source_yaml: str) -> bool:
     """Store a scorecard file as rows, once per content hash; True when it was new."""
     inserted = run_sql_file(conn, "scoring/register/scorecard_version.sql", {
@@ -72,8 +77,13 @@ def _text(value) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, version: str) -> DayScores:
+def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, version: str, *,
+              gate: bool = True) -> DayScores:
     """Compute (or recompute) one day's scores for one config version, in one transaction.
+
+    ``gate=False`` when the quality gate already ran for the day as its own
+    step (the DAG's ``quality_gate`` task): the scoring SQL reads its verdicts
+    from ``meta.source_quality`` either way, so only who runs the gate differs.
 
     Inside a caller's transaction (the review tool scores two versions in one
     that it rolls back) this is a savepoint, so the scoring SQL drops its
@@ -84,7 +94,7 @@ def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, versi
         # Allowlisted bookkeeping: one scoring of a day at a time.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.score'), %s)", [day.toordinal()])
         run_sql_file(conn, "scoring/delete_day_scores.sql", params)
-        stale = run_quality_gate(conn, day, config.quality_gate)
+        stale = run_quality_gate(conn, day, config.quality_gate) if gate else recorded_stale_streams(conn, day)
         run_sql_file(conn, "marts/health_scores.sql", params)
         run_sql_file(conn, "marts/health_score_changes.sql", params)
         run_sql_file(conn, "marts/parent_health_scores.sql", params)
