@@ -235,3 +235,15 @@ def build_and_score(day: date, history_days: int = 0, warehouse_url: str | None 
     for result in results:
         result.quadrants = by_day[result.day]
     return results
+
+
+def scores_in(day: date, warehouse_url: str | None = None) -> config_versions.ScoringRun | None:
+    """The latest finished scoring run that covered ``day`` (its quadrants committed), or None: not in yet."""
+    with connect(warehouse_url) as conn:
+        return config_versions.latest_scoring_run(conn, day)
+
+
+def latest_scoring_run(warehouse_url: str | None = None) -> config_versions.ScoringRun | None:
+    """The latest finished scoring run of any day, to say in an alert how far behind the scores are."""
+    with connect(warehouse_url) as conn:
+        return config_versions.latest_scoring_run(conn)
