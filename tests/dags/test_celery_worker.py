@@ -109,11 +109,15 @@ def test_a_celery_worker_runs_a_dag_task_through_redis(warehouse, warehouse_url,
                                "--skip-serve-logs"], env=env, stdout=logs["worker"], stderr=subprocess.STDOUT)
     try:
         wait_until_answering(f"http://127.0.0.1:{port}/api/v2/version", api, timeout_s=300)
-        driver = subprocess.run([sys.executable, "-c", DRIVER.format(dags=str(REPO_ROOT / "dags"))], env=env,
-                                capture_output=True, text=True, timeout=600)
-        result = next((line for line in driver.stdout.splitlines() if line.startswith("RESULT ")), None)
+        try:
+            driver = subprocess.run([sys.executable, "-c", DRIVER.format(dags=str(REPO_ROOT / "dags"))], env=env,
+                                    capture_output=True, text=True, timeout=240)
+            output, errors = driver.stdout, driver.stderr
+        except subprocess.TimeoutExpired as timeout:
+            output, errors = (timeout.stdout or b"").decode(), (timeout.stderr or b"").decode()
+        result = next((line for line in output.splitlines() if line.startswith("RESULT ")), None)
         worker_log = (tmp_path / "worker.log").read_text(encoding="utf-8")
-        assert result, f"the DAG run did not finish:\n{driver.stderr[-3000:]}\nworker:\n{worker_log[-3000:]}"
+        assert result, f"the DAG run did not finish:\n{errors[-3000:]}\nworker:\n{worker_log[-3000:]}"
         states = json.loads(result.removeprefix("RESULT "))
         assert states["check_scores_in"]["state"] == "success", (states, worker_log[-3000:])
         assert states["check_scores_in"]["queue"] == queue
