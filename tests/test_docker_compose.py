@@ -605,5 +605,5 @@ def test_readme_shows_scaling_celery_workers(celery_roles):
     lines = [line for line in compose_lines(read_readme()) if "--profile celery" in line]
     assert any(f"--scale {celery_roles['worker']}=" in line for line in lines), \
         f"README.md should show `docker compose --profile celery up ... --scale {celery_roles['worker']}=N`"
-    assert "AIRFLOW_EXECUTOR=CeleryExecutor" in section_after(read_readme(), "More than one machine"), \
+    assert "AIRFLOW_EXECUTOR=CeleryExecutor" in section_after(read_readme(), "**Celery workers.**"), \
         "the README says how to switch the executor to Celery"
