@@ -66,7 +66,10 @@ DRIVER = textwrap.dedent("""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder={dags!r})
-    run = bag.dags["check_scores_on_time"].test(
+    dag = bag.dags["check_scores_on_time"]
+    for task in dag.tasks:  # this test's tasks reach this test's worker only
+        task.queue = {queue!r}
+    run = dag.test(
         logical_date=datetime(2026, 11, 22, 6, 30, tzinfo=timezone.utc), use_executor=True)
     print("RESULT " + json.dumps({{ti.task_id: {{"state": ti.state, "queue": ti.queue, "pid": ti.pid}}
                                    for ti in run.get_task_instances()}}))
@@ -92,7 +95,6 @@ def test_a_celery_worker_runs_a_dag_task_through_redis(warehouse, warehouse_url,
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata}",  # as the compose profile: results in the metadata DB
-        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,  # this test's tasks reach this test's worker only
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex * 2,
@@ -110,7 +112,7 @@ def test_a_celery_worker_runs_a_dag_task_through_redis(warehouse, warehouse_url,
     try:
         wait_until_answering(f"http://127.0.0.1:{port}/api/v2/version", api, timeout_s=300)
         try:
-            driver = subprocess.run([sys.executable, "-c", DRIVER.format(dags=str(REPO_ROOT / "dags"))], env=env,
+            driver = subprocess.run([sys.executable, "-c", DRIVER.format(dags=str(REPO_ROOT / "dags"), queue=queue)], env=env,
                                     capture_output=True, text=True, timeout=240)
             output, errors = driver.stdout, driver.stderr
         except subprocess.TimeoutExpired as timeout:
