@@ -201,16 +201,18 @@ def quadrants(day: date, history_days: int, versions: ScoringVersions,
 
 
 def _say_if_nothing_new(conn: psycopg.Connection, day: date, versions: ScoringVersions) -> None:
-    """Log, at the start of a run, whether anything was loaded since this day was last scored."""
+    """Log, at the start of a run, whether any load changed staging since this day was last scored
+    (a rerun of the ingest DAGs commits batches of unchanged rows: that is nothing new)."""
     last = config_versions.latest_scoring_run(conn, day)
     if last is None:
         log.info("%s has not been scored before", day)
         return
     loads = fetch_one_sql_file(conn, "meta/loads_since.sql", {"since": last.finished_at})
     same = last.scoring_version == versions.scoring and last.cmi_version == versions.cmi
-    if loads["loads"] == 0 and same:
-        log.info("nothing new since %s was scored at %s under the same versions: no load has committed since, "
-                 "so this run recomputes the same scores", day, f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}")
+    if loads["rows_changed"] == 0 and same:
+        log.info("nothing new since %s was scored at %s under the same versions: %d loads since, none changed "
+                 "a row, so this run recomputes the same scores", day, f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}",
+                 loads["loads"])
     else:
         log.info("%s was scored at %s; since then: %d loads (%d rows changed)%s", day,
                  f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}", loads["loads"], loads["rows_changed"],
