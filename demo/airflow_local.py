@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -65,8 +66,9 @@ def supervise(api: list[str], others: dict[str, list[str]], ready_url: str, env:
     processes: dict[str, subprocess.Popen] = {}
 
     def start(name: str, command: list[str]) -> None:
+        # Its own process group, so stopping it stops what it started too (the scheduler's LocalExecutor workers).
         process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
         processes[name] = process
 
         def pump() -> None:
@@ -93,13 +95,20 @@ def supervise(api: list[str], others: dict[str, list[str]], ready_url: str, env:
         return 0
     finally:
         for process in processes.values():
-            if process.poll() is None:
-                process.terminate()
+            _signal_group(process, signal.SIGTERM)
         for process in processes.values():
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal the process group a component leads (started with start_new_session), if any of it is left."""
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def main() -> int:
