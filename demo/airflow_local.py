@@ -100,7 +100,8 @@ def supervise(api: list[str], others: dict[str, list[str]], ready_url: str, env:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
+                pass
+            _signal_group(process, signal.SIGKILL)  # what is left of the group: idle workers ignore SIGTERM
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
