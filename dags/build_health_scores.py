@@ -1,49 +1,49 @@
 """
 ### Build health scores
 
-Daily, after the sources have landed:
+Runs as soon as every staging table of `sources.yml` has been loaded since the
+last run (the staging Assets), and at `scoring_fallback_at` (UTC, in
+`include/config/operations.yml`) in any case. Each box of the graph is one
+step and one transaction: a failed step is retried (or cleared) alone, and
+rerunning a step replaces exactly what it wrote.
 
-1. **validate_config** checks `include/config/scorecards.yml`, `kpis.yml`
-   and `cmi.yml`. A broken file fails here, red, with the file, key and what is
-   allowed, before anything is computed. It records each file's version and
-   text in `meta.config_versions`, and the scoring version stamped on scores
-   (scorecards.yml and kpis.yml together: a changed KPI definition is a new
-   version). Later steps read the config registered here, not the files.
-2. **build_accounts** writes the day's version of `marts.accounts` (name, CSM,
-   segment inputs, ARR, renewal date) from the CRM in staging: a changed
-   account closes its previous version on that day. Scores, tasks and digests
-   read accounts from there.
-3. **build_and_score** builds `marts.account_daily_kpis` for the day from the
-   daily rollups, runs the data-quality gate (stale feeds are recorded in
-   `meta.source_quality` and their measures carry their last good value) and
-   writes `marts.health_scores` (score, band, coverage, config version),
-   `marts.health_score_components` (why: raw value, 0-100 value, weight and
-   contribution per measure), `marts.health_score_changes` (what moved it
-   against 1, 7 and 30 days earlier) and `marts.parent_health_scores`; then
-   the Customer Maturity Index per assessment (`marts.cmi_scores`) and the
-   health x maturity quadrant per account (`marts.account_quadrants`). It
-   records the run and its versions in `meta.scoring_runs` and emits the
-   `marts.account_quadrants` Asset (its extra carries the day and versions),
-   which starts `create_csm_tasks`.
-4. **check_source_freshness** is red when the gate found a stale feed that
-   day: scores are still written, but look at `meta.source_quality`.
+validate_config -> build_accounts -> build_kpis -> quality_gate -> score -> cmi -> quadrants -> check_source_freshness
+
+Each task's own doc (Task Instance -> Task Docs) says what it writes, what a
+failure there means and whether it is safe to clear. Every step logs at INFO
+what it did: the days, the rows and the seconds; with `history_days` it logs
+each day as it goes. A run that finds nothing loaded since the day was last
+scored says so in the `build_kpis` log and succeeds with the same scores.
 
 The day scored is the day before the run date, or the `day` param; set
 `history_days` to recompute a window (first run, backfill). Rerunning a day
 replaces that day's rows for the current config version only; scores made
 by earlier versions of the scorecards are never rewritten.
+
+`check_scores_on_time` alerts when the day's scores are not in by
+`scores_due_by` (`include/config/operations.yml`).
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
 from customer_health.alerts import alert_on_failure
-from customer_health.assets import ACCOUNT_QUADRANTS, HEALTH_SCORES
+from customer_health.assets import ACCOUNT_DAILY_KPIS, ACCOUNT_QUADRANTS, HEALTH_SCORES, staging_assets
+from customer_health.config import ConfigError
+from customer_health.config.operations import OperationsFile, load_operations
+from customer_health.config.sources import load_sources
 from customer_health.paths import sql_dir
 from customer_health.warehouse.db import WAREHOUSE_CONN_ID
+
+OPERATIONS = load_operations()
+FALLBACK = CronTriggerTimetable(OperationsFile.cron(OPERATIONS.scoring_fallback_at), timezone="UTC")
+try:
+    STAGING = staging_assets(load_sources())
+except ConfigError:  # ingest_sources_config_error shows the message; the time fallback still scores
+    STAGING = []
 
 
 class SQLCheckWithParameters(SQLCheckOperator):
@@ -53,16 +53,29 @@ class SQLCheckWithParameters(SQLCheckOperator):
 
 
 def scoring_day(params: dict, logical_date, run_after) -> date:
+    """The ``day`` param, else the day before the run (an Asset-triggered run has no logical date)."""
     if params.get("day"):
         return date.fromisoformat(params["day"])
     return (logical_date or run_after).date() - timedelta(days=1)
 
 
+def _window(context: dict) -> tuple[date, int]:
+    params = context["params"]
+    run_after = context["dag_run"].run_after
+    return scoring_day(params, context.get("logical_date"), run_after), int(params.get("history_days") or 0)
+
+
+def _versions(versions: dict):
+    from customer_health.scoring.pipeline import ScoringVersions
+
+    return ScoringVersions(**versions)
+
+
 with DAG(
     dag_id="build_health_scores",
-    description="KPIs -> data-quality gate -> health scores with explanations and changes -> CMI -> quadrants",
+    description="accounts -> KPIs -> data-quality gate -> scores with explanations and changes -> CMI -> quadrants",
     doc_md=__doc__,
-    schedule="0 5 * * *",
+    schedule=AssetOrTimeSchedule(timetable=FALLBACK, assets=STAGING) if STAGING else FALLBACK,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -76,44 +89,100 @@ with DAG(
     template_searchpath=[str(sql_dir())],
 ) as dag:
 
-    @task(retries=0)
+    @task(retries=0, doc_md="""
+**validate_config** checks `include/config/scorecards.yml`, `kpis.yml` and `cmi.yml`.
+A broken file fails here, red, with the file, key and what is allowed, before anything
+is computed: fix the file and clear this task. It records each file's version and text
+in `meta.config_versions`, and the scoring version stamped on scores (scorecards.yml and
+kpis.yml together). Later steps parse the text registered here, not the files.""")
     def validate_config() -> dict:
         from customer_health.scoring.pipeline import register_configs
 
         return register_configs().as_dict()
 
-    @task
-    def build_accounts(params=None, logical_date=None, run_after=None) -> int:
+    @task(doc_md="""
+**build_accounts** writes the day's version of `marts.accounts` (name, CSM, segment
+inputs, ARR, renewal date, parent) from the CRM in staging: a changed account closes its
+previous version on that day. Scores, tasks and digests read accounts from there.
+Safe to clear: a rerun of the same day writes the same versions.""")
+    def build_accounts(**context) -> int:
         from customer_health.scoring.pipeline import build_accounts as run
 
-        return run(scoring_day(params, logical_date, run_after))
+        return run(_window(context)[0])
 
-    @task(outlets=[HEALTH_SCORES, ACCOUNT_QUADRANTS])
-    def build_and_score(versions: dict, params=None, logical_date=None, run_after=None, outlet_events=None) -> dict:
-        from customer_health.scoring.pipeline import ScoringVersions
-        from customer_health.scoring.pipeline import build_and_score as run
+    @task(outlets=[ACCOUNT_DAILY_KPIS], doc_md="""
+**build_kpis** builds `marts.account_daily_kpis` of the day (with `history_days`, of the
+whole window) from the daily rollups of `staging.usage_events` and the other feeds, in one
+transaction; missing rollups of earlier days are rolled up first (logged as a warning).
+Its log says whether anything was loaded since the day was last scored. It waits for a
+bulk backfill holding `staging.usage_events`. Safe to clear.""")
+    def build_kpis(versions: dict, **context) -> dict:
+        from customer_health.scoring.pipeline import build_kpis as run
 
-        day = scoring_day(params, logical_date, run_after)
-        results = run(day, int(params.get("history_days") or 0), versions=ScoringVersions(**versions))
+        return run(*_window(context), _versions(versions)).as_dict()
+
+    @task(doc_md="""
+**quality_gate** judges every feed listed under `quality_gate:` in `scorecards.yml` for each
+day scored: a feed with no load for too long, or a day far below its usual volume, is
+recorded stale in `meta.source_quality` (with the reason, logged as a warning). The score
+step then carries the affected measures' last good value, so no score falls because a
+feed broke. Safe to clear; `check_source_freshness` turns red on a stale feed.""")
+    def quality_gate(versions: dict, kpis: dict, **context) -> dict:
+        from customer_health.scoring.pipeline import quality_gate as run
+
+        return run(*_window(context), _versions(versions)).as_dict()
+
+    @task(outlets=[HEALTH_SCORES], doc_md="""
+**score** writes, for each day in order, `marts.health_scores` (score, band, coverage,
+config version), `marts.health_score_components` (raw value, 0-100 value, weight and
+contribution per measure), `marts.health_score_changes` (what moved it against 1, 7 and
+30 days earlier) and `marts.parent_health_scores`, after the outcomes the CRM contracts
+tell (churned accounts are not scored after their churn). One transaction: a failure
+leaves the previous scores. Safe to clear.""")
+    def score(versions: dict, gate: dict, **context) -> dict:
+        from customer_health.scoring.pipeline import score as run
+
+        results = run(*_window(context), _versions(versions))
         last = results[-1]
-        outlet_events[ACCOUNT_QUADRANTS].extra = {"day": last.day.isoformat(), **versions}
-        return {
-            "day": last.day.isoformat(),
-            "config_version": last.config_version,
-            "versions": versions,
-            "days_scored": len(results),
-            "bands": last.bands,
-            "quadrants": last.quadrants,
-            "stale_streams": [f"{s.stream}: {s.reason}" for s in last.stale_streams],
-        }
+        return {"day": last.day.isoformat(), "config_version": last.config_version, "days_scored": len(results),
+                "bands": last.bands, "stale_streams": [f"{s.stream}: {s.reason}" for s in last.stale_streams]}
+
+    @task(doc_md="""
+**cmi** recomputes the Customer Maturity Index of every questionnaire or CSM assessment
+(`marts.cmi_scores`) under the registered `cmi.yml`. There are few assessments: it is
+quick, one transaction, safe to clear.""")
+    def cmi(versions: dict, scored: dict) -> int:
+        from customer_health.scoring.pipeline import cmi as run
+
+        return run(_versions(versions))
+
+    @task(outlets=[ACCOUNT_QUADRANTS], doc_md="""
+**quadrants** places every account of each day scored in the health x maturity matrix
+(`marts.account_quadrants`: star, cash cow, worth keeping, tough, unknown maturity) and
+records the run with its versions in `meta.scoring_runs`, in one transaction. Its Asset
+event (the day and versions in its extra) starts `create_csm_tasks`. Safe to clear: the
+KPIs and scores are not recomputed.""")
+    def quadrants(versions: dict, assessments: int, outlet_events=None, **context) -> dict:
+        from customer_health.scoring.pipeline import quadrants as run
+
+        day, history_days = _window(context)
+        by_day = run(day, history_days, _versions(versions))
+        outlet_events[ACCOUNT_QUADRANTS].extra = {"day": day.isoformat(), **versions}
+        return {"day": day.isoformat(), "days": len(by_day), "quadrants": by_day[day]}
 
     versions = validate_config()
-    scored = build_and_score(versions)
-    versions >> build_accounts() >> scored
-    scored >> SQLCheckWithParameters(
+    kpis = build_kpis(versions)
+    versions >> build_accounts() >> kpis
+    scored = score(versions, quality_gate(versions, kpis))
+    placed = quadrants(versions, cmi(versions, scored))
+    placed >> SQLCheckWithParameters(
         task_id="check_source_freshness",
+        doc_md="""
+**check_source_freshness** is red when the quality gate found a stale feed on the day
+scored: the scores are written all the same, but look at `meta.source_quality` (which
+feed, why) and at the ingest DAG of that source before trusting them.""",
         conn_id=WAREHOUSE_CONN_ID,
         sql="checks/no_stale_feed.sql",
-        parameters={"day": '{{ ti.xcom_pull(task_ids="build_and_score")["day"] }}'},
+        parameters={"day": '{{ ti.xcom_pull(task_ids="score")["day"] }}'},
         retries=0,
     )

@@ -30,7 +30,9 @@ Runs when `build_health_scores` has written the day's quadrants (the
    task it already made); **send_digests** sends each CSM one digest a day by
    Slack and e-mail (not after a preview).
 
-History of every task: `marts.csm_task_history`.
+History of every task: `marts.csm_task_history`. `run_playbooks` emits the
+`marts.csm_tasks` Asset, so the Assets view shows sources -> staging -> scores
+-> quadrants -> tasks.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from datetime import date, datetime, timedelta
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
 from customer_health.alerts import alert_on_failure
-from customer_health.assets import ACCOUNT_QUADRANTS
+from customer_health.assets import ACCOUNT_QUADRANTS, CSM_TASKS
 
 with DAG(
     dag_id="create_csm_tasks",
@@ -68,7 +70,7 @@ with DAG(
 
         return sync_from_crm()
 
-    @task
+    @task(outlets=[CSM_TASKS])
     def run_playbooks(playbooks_version: str, params=None) -> dict:
         from customer_health.playbooks.pipeline import create_tasks
 

@@ -35,7 +35,7 @@ def airflow_env(
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "WAREHOUSE_URL": warehouse_url,
             "AIRFLOW_CONN_WAREHOUSE": warehouse_url,
             "AIRFLOW_CONN_PRODUCT_DB": product_db_url,

@@ -48,6 +48,9 @@ AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="ch-test-airflow-"))
 
 _ENV = airflow_env(airflow_home=AIRFLOW_HOME, warehouse_url=WAREHOUSE_URL, product_db_url=PRODUCT_DB_URL, base={})
 _ENV.pop("PYTHONPATH")
+# The demo keeps INFO in task logs; here Airflow's log setup would print every INFO line of the product
+# into the stdout that CLI tests read (tests that check log lines use caplog, which sets its own level).
+_ENV["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
 os.environ.update(_ENV)
 os.environ.pop("AIRFLOW_CONN_HUBSPOT", None)
 os.environ.pop("AIRFLOW_CONN_TYPEFORM", None)

@@ -323,7 +323,8 @@ def test_dockerignore_keeps_what_the_dockerfile_copies(dockerfile_copies):
 def test_required_environment(services, airflow_services):
     for name in airflow_services:
         env = env_of(services[name])
-        assert env.get("AIRFLOW__CORE__EXECUTOR") == "LocalExecutor", f"{name}: executor"
+        # LocalExecutor unless AIRFLOW_EXECUTOR=CeleryExecutor (with the celery profile, tested below)
+        assert env.get("AIRFLOW__CORE__EXECUTOR") == "${AIRFLOW_EXECUTOR:-LocalExecutor}", f"{name}: executor"
         assert urlsplit(env.get(METADATA_CONN, "")).scheme.startswith("postgresql"), f"{name}: {METADATA_CONN}"
         assert env.get("AIRFLOW__CORE__LOAD_EXAMPLES", "").lower() == "false", f"{name}: load examples"
         for variable in CONNECTIONS:
@@ -559,3 +560,50 @@ def test_docker_compose_config_validates():
         pytest.skip(f"{reason}: `docker compose config` not available (it would need no engine)")
     result = subprocess.run([*cli, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"`{' '.join(cli)} config -q` failed:\n{result.stderr or result.stdout}"
+
+
+# --------------------------------------------------------------------------- the celery profile
+
+
+@pytest.fixture(scope="module")
+def celery_roles(services) -> dict[str, str]:
+    workers = [name for name, s in services.items() if command_of(s)[-2:] == ["celery", "worker"]]
+    broker = urlsplit(env_of(services[single(workers, "service running `airflow celery worker`")])["AIRFLOW__CELERY__BROKER_URL"])
+    assert broker.scheme == "redis" and broker.hostname in services, f"the broker URL names {broker.hostname!r}, not a service"
+    return {"worker": workers[0], "redis": broker.hostname}
+
+
+def test_celery_profile_adds_redis_and_workers_only_when_asked(services, roles, celery_roles):
+    for name in celery_roles.values():
+        assert services[name].get("profiles") == ["celery"], f"{name} belongs to the celery profile only"
+    for name, service in services.items():
+        if name not in celery_roles.values():
+            assert not service.get("profiles"), f"{name} must start without a profile"
+    assert services[celery_roles["redis"]]["image"].startswith("redis:")
+    assert "redis-cli" in " ".join(services[celery_roles["redis"]]["healthcheck"]["test"])
+    worker = services[celery_roles["worker"]]
+    assert depends_on(worker).get(celery_roles["redis"]) == "service_healthy"
+    assert depends_on(worker).get(roles["init"]) == "service_completed_successfully"
+    assert "ports" not in worker, "scaled workers cannot share a published port"
+
+
+def test_workers_share_the_airflow_settings_and_the_executor_switch(services, roles, celery_roles, airflow_services):
+    worker = env_of(services[celery_roles["worker"]])
+    scheduler = env_of(services[roles["scheduler"]])
+    for variable in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", METADATA_CONN,
+                     "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND", *CONNECTIONS):
+        assert worker.get(variable) and worker[variable] == scheduler.get(variable), f"the worker's {variable} differs"
+    # One variable switches every component: LocalExecutor unless AIRFLOW_EXECUTOR says CeleryExecutor.
+    assert {env_of(services[name])["AIRFLOW__CORE__EXECUTOR"] for name in airflow_services} == \
+        {"${AIRFLOW_EXECUTOR:-LocalExecutor}"}
+    backend = worker["AIRFLOW__CELERY__RESULT_BACKEND"].removeprefix("db+")
+    assert backend.replace("+psycopg2", "") == scheduler[METADATA_CONN].replace("+psycopg2", ""), \
+        "task results go to the metadata database"
+
+
+def test_readme_shows_scaling_celery_workers(celery_roles):
+    lines = [line for line in compose_lines(read_readme()) if "--profile celery" in line]
+    assert any(f"--scale {celery_roles['worker']}=" in line for line in lines), \
+        f"README.md should show `docker compose --profile celery up ... --scale {celery_roles['worker']}=N`"
+    assert "AIRFLOW_EXECUTOR=CeleryExecutor" in section_after(read_readme(), "**Celery workers.**"), \
+        "the README says how to switch the executor to Celery"

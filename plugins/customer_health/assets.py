@@ -27,3 +27,11 @@ def table_asset(table: str) -> Asset:
 
 HEALTH_SCORES = table_asset("marts.health_scores")
 ACCOUNT_QUADRANTS = table_asset("marts.account_quadrants")
+ACCOUNT_DAILY_KPIS = table_asset("marts.account_daily_kpis")
+CSM_TASKS = table_asset("marts.csm_tasks")
+
+
+def staging_assets(sources: dict) -> list[Asset]:
+    """The staging tables the configured sources load (``load_sources()``), one Asset each, in name order."""
+    tables = {configured.stream.staging_table for source in sources.values() for configured in source.streams.values()}
+    return [table_asset(table) for table in sorted(tables)]

@@ -44,6 +44,11 @@ class DayScores:
     quadrants: dict[str, int] = field(default_factory=dict)
 
 
+def recorded_stale_streams(conn: psycopg.Connection, day: date) -> list[StreamQuality]:
+    """The streams the quality gate recorded as stale for ``day`` (in ``meta.source_quality``)."""
+    return [StreamQuality(**row) for row in fetch_sql_file(conn, "scoring/recorded_stale_streams.sql", {"day": day})]
+
+
 def register_version(conn: psycopg.Connection, config: ScorecardsFile, version: str, source_yaml: str) -> bool:
     """Store a scorecard file as rows, once per content hash; True when it was new."""
     inserted = run_sql_file(conn, "scoring/register/scorecard_version.sql", {
@@ -85,20 +90,24 @@ def _text(value) -> str:
 
 
 def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, version: str,
-              configured: set[str] | None = None) -> DayScores:
+              configured: set[str] | None = None, *, gate: bool = True) -> DayScores:
     """Compute (or recompute) one day's scores for one config version, in one transaction.
+
+    ``gate=False`` when the quality gate already ran for the day as its own
+    step (the DAG's ``quality_gate`` task): the scoring SQL reads its verdicts
+    from ``meta.source_quality`` either way, so only who runs the gate differs.
 
     Inside a caller's transaction (the review tool scores two versions in one
     that it rolls back) this is a savepoint, so the scoring SQL drops its
     temporary tables itself instead of relying on the commit to drop them.
     ``configured``: the streams sources.yml feeds (read from it when not given).
     """
-    return score_days(conn, day, day, config, version, configured)[0]
+    return score_days(conn, day, day, config, version, configured, gate=gate)[0]
 
 
 def score_days(conn: psycopg.Connection, first: date, last: date, config: ScorecardsFile, version: str,
                configured: set[str] | None = None, *, days_per_pass: int = 31,
-               explain: bool = True) -> list[DayScores]:
+               explain: bool = True, gate: bool = True) -> list[DayScores]:
     """Compute (or recompute) the scores of ``first`` .. ``last`` for one version, in one transaction.
 
     Gate every day first, then score runs of up to ``days_per_pass`` days whose
@@ -118,7 +127,9 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
         for day in days:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('customer_health.score'), %s)", [day.toordinal()])
         run_sql_file(conn, "scoring/delete_day_scores.sql", {"first_day": first, "last_day": last, "version": version})
-        verdicts = {day: judge_streams(conn, day, config.quality_gate, configured) for day in days}
+        # gate=False: the DAG's quality_gate step already judged the days; read its recorded verdicts.
+        verdicts = {day: (judge_streams(conn, day, config.quality_gate, configured) if gate
+                          else recorded_stale_streams(conn, day)) for day in days}
         kv_columns = _kv_columns(config)
         for run_first, run_last in _passes(days, verdicts, days_per_pass):
             started = time.perf_counter()
