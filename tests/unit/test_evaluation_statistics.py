@@ -106,3 +106,28 @@ def test_rates_carry_wilson_intervals_and_deciles_share_ties():
     assert deciles[:5].nunique() == 1  # tied scores, one decile, whatever the row order
     assert st.steadily_falling([0.3, 0.25, 0.2, 0.1, 0.05])[0]
     assert not st.steadily_falling([0.1, 0.3, 0.1, 0.3, 0.1])[0]
+
+
+def test_kpis_screened_together_keep_noise_out_and_the_real_signal_in():
+    """25 KPIs of pure noise and one real one: at 5 % each, some noise KPI passes by chance; after the
+    Benjamini-Hochberg adjustment none does, and the real one still does."""
+    from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
+    from customer_health.evaluation.evaluate import _kpi_metrics, signal_of
+
+    names = sorted(NUMERIC_KPIS)[:26]
+    real, noise = names[0], names[1:]
+    rng = np.random.default_rng(3)
+    rows = 1200
+    churned = rng.random(rows) < 0.08
+    frame = pd.DataFrame({"account_id": np.arange(rows) % 400, "reference_date": np.arange(rows) // 400,
+                          "churned": churned})
+    frame[real] = rng.normal(0, 1, rows) - 0.9 * churned  # churners lower: "lower is riskier"
+    for name in noise:
+        frame[name] = rng.normal(0, 1, rows)
+    metrics = {m.subject: m for m in _kpi_metrics(frame, samples=300, seed=1, min_churned=10)}
+    unadjusted = [n for n in noise if signal_of(metrics[n].estimate, 10).endswith("is riskier")]
+    assert unadjusted, "precondition: without the adjustment some noise KPI looks like a signal"
+    assert [n for n in noise if metrics[n].signal.endswith("is riskier")] == []
+    assert all("tested together" in metrics[n].signal for n in unadjusted)
+    assert metrics[real].signal == "lower is riskier"
+    assert metrics[real].estimate.p_value < 1e-6

@@ -459,6 +459,14 @@ def _kpi_metrics(kpis: pd.DataFrame, samples: int, seed: int, min_churned: int) 
         estimate = st.auc_with_interval(-values, kpis["churned"].to_numpy(), kpis["reference_date"].to_numpy(),
                                         kpis["account_id"].to_numpy(), samples=samples, seed=seed)
         out.append(Metric("kpi", kpi, "all", "roc_auc", estimate, signal_of(estimate, min_churned)))
+    # Many KPIs tested at once: a KPI is a signal only if it survives the false-discovery adjustment.
+    tested = {id(m) for m in out if m.estimate.p_value is not None and m.signal.endswith("is riskier")}
+    judged = [m for m in out if m.estimate.p_value is not None]
+    adjusted = st.false_discovery_adjusted([m.estimate.p_value for m in judged])
+    for m, q in zip(judged, adjusted):
+        if id(m) in tested and q >= 1 - st.CONFIDENCE:
+            m.signal = (f"no significant signal once {len(judged)} KPIs are tested together "
+                        f"(Benjamini-Hochberg adjusted p {q:.2f})")
     return out
 
 
