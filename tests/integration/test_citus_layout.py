@@ -22,7 +22,7 @@ def layout() -> dict:
     reference = set(re.findall(r"create_reference_table\('([\w.]+)'\)", text))
     needs_key_change = {t for line in re.findall(r"^-- needs-key-change: (.*)$", text, re.M) for t in line.split()}
     local_text = text.split("Stay on the coordinator", 1)[1]
-    local = set(re.findall(r"\b(?:raw|meta|marts|staging|intermediate)\.[\w*]+", local_text))
+    local = set(re.findall(r"\b(?:raw|meta|marts|staging|history|intermediate)\.[\w*]+", local_text))
     return {"distributed": distributed, "reference": reference, "needs_key_change": needs_key_change, "local": local}
 
 
@@ -32,7 +32,7 @@ def unique_indexes(conn) -> dict[str, list[list[str]]]:
         FROM pg_index i
         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (i.indkey)
-        WHERE i.indisunique AND n.nspname IN ('raw', 'staging', 'intermediate', 'marts', 'meta')
+        WHERE i.indisunique AND n.nspname IN ('raw', 'staging', 'history', 'intermediate', 'marts', 'meta')
         GROUP BY 1, i.indexrelid""").fetchall()
     found: dict[str, list[list[str]]] = {}
     for table, columns in rows:
@@ -44,7 +44,7 @@ def tables(conn) -> dict[str, set[str]]:
     rows = conn.execute("""
         SELECT c.table_schema || '.' || c.table_name, array_agg(c.column_name::text)
         FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
-        WHERE t.table_type = 'BASE TABLE' AND c.table_schema IN ('raw', 'staging', 'intermediate', 'marts', 'meta')
+        WHERE t.table_type = 'BASE TABLE' AND c.table_schema IN ('raw', 'staging', 'history', 'intermediate', 'marts', 'meta')
         GROUP BY 1""").fetchall()
     return {table: set(columns) for table, columns in rows}
 

@@ -20,6 +20,8 @@ SELECT create_distributed_table('marts.health_score_changes', 'account_id', colo
 SELECT create_distributed_table('marts.parent_health_scores', 'parent_account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.account_quadrants', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.account_outcomes', 'account_id', colocate_with => 'staging.crm_accounts');
+SELECT create_distributed_table('history.crm_accounts', 'account_id', colocate_with => 'staging.crm_accounts');
+SELECT create_distributed_table('history.licences', 'account_id', colocate_with => 'staging.crm_accounts');
 
 -- Small and read by every worker: config, bookkeeping the scoring joins, owners, the event-name bits.
 SELECT create_reference_table('meta.config_versions');
@@ -36,6 +38,7 @@ SELECT create_reference_table('staging.crm_owners');
 -- make each key (account_id, <key>) and change the merge / ON CONFLICT statements that name it:
 -- needs-key-change: staging.usage_events staging.users staging.crm_contracts staging.crm_expansions
 -- needs-key-change: staging.crm_sentiment staging.survey_responses marts.cmi_scores marts.csm_tasks
+-- needs-key-change: history.crm_contracts history.users
 -- Stay on the coordinator (local tables, written once per load or run): raw.*, meta.load_batches,
--- meta.source_state, meta.quarantine, meta.digests_sent, meta.schema_migrations, marts.csm_task_history,
+-- meta.source_state, meta.source_files, meta.quarantine, meta.digests_sent, meta.schema_migrations, marts.csm_task_history,
 -- marts.evaluation_*.
