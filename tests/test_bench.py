@@ -12,7 +12,12 @@ import sys
 
 import psycopg
 
-from tests.conftest import ADMIN_URL, REPO_ROOT
+from customer_health.paths import REPO_ROOT
+
+# The session's server as tests/conftest.py exported it. Importing tests.conftest instead would run it a
+# second time under another name: a new session id, and AIRFLOW_CONN_WAREHOUSE pointing every later DAG
+# run of the session at a database nobody created.
+ADMIN_URL = os.environ["TEST_POSTGRES_URL"]
 
 
 def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databases():
