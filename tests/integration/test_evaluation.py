@@ -50,6 +50,49 @@ def test_outcomes_come_from_contract_ends_with_grace_days(warehouse):
     assert warehouse.execute("SELECT count(*) FROM marts.account_outcomes").fetchone()[0] == 4
 
 
+
+def test_two_concurrent_outcome_builds_run_one_after_the_other(warehouse, warehouse_url):
+    """A second rebuild started while the first is uncommitted waits for it, then gives the same table
+    (without the lock its INSERT hit the first one's keys: a UniqueViolation)."""
+    import threading
+
+    import psycopg
+
+    _contract(warehouse, "c1", "churner", date(2025, 3, 1), date(2026, 3, 1), 1000)
+    _contract(warehouse, "c2", "renewer", date(2025, 3, 1), date(2026, 3, 1), 1000)
+    _contract(warehouse, "c3", "renewer", date(2026, 3, 1), date(2027, 3, 1), 1030)
+    build_outcomes(warehouse, SETTINGS, as_of=LAST_DAY)
+    outcomes = ("SELECT account_id, outcome, outcome_date, known_on, arr_before, arr_after, contract_id, evidence "
+                "FROM marts.account_outcomes ORDER BY account_id, outcome")
+    expected = warehouse.execute(outcomes).fetchall()
+    failures: list[BaseException] = []
+
+    def second_build(conn) -> None:
+        try:
+            build_outcomes(conn, SETTINGS, as_of=LAST_DAY)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+
+    with psycopg.connect(warehouse_url) as first, psycopg.connect(warehouse_url, autocommit=True) as second:
+        second_pid = second.info.backend_pid
+        with first.transaction():
+            build_outcomes(first, SETTINGS, as_of=LAST_DAY)
+            thread = threading.Thread(target=second_build, args=(second,))
+            thread.start()
+            waiting = False
+            for _ in range(200):  # until the second build waits on a lock (at most ~10 s)
+                waiting = warehouse.execute(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", [second_pid]
+                ).fetchone()[0]
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+            assert waiting, "the second build did not wait for the first"
+        thread.join()
+    assert not failures, failures
+    assert warehouse.execute(outcomes).fetchall() == expected
+
+
 def _plant(conn, *, signal: bool, seed: int = 11, accounts: int = 400, driver: str = "score",
            scores: bool = True) -> set[str]:
     """Scores and KPIs on four reference dates; churn drawn from the ``driver`` (the score, or the KPI

@@ -8,6 +8,13 @@
 -- day the CRM data describes). A team that records churn directly (stream
 -- churn_events: a CSV, a CRM object) adds its churns too, known the day after.
 -- Parameters: grace_days, expansion_min_change, as_of.
+--
+-- One rebuild at a time: the score step and an evaluation (or two DAG runs)
+-- may rebuild at once, and the second one's DELETE does not see the rows the
+-- first inserts, so its INSERT hit their keys (a UniqueViolation under make
+-- airflow). The lock lasts to the end of the caller's transaction, and
+-- build_outcomes always runs this file in one.
+SELECT pg_advisory_xact_lock(hashtext('customer_health.outcomes'));
 
 DELETE FROM marts.account_outcomes;
 

@@ -154,9 +154,16 @@ def frame(conn: psycopg.Connection, relative: str, params: dict | None = None) -
 
 
 def build_outcomes(conn: psycopg.Connection, settings: EvaluationFile, as_of: date) -> int:
-    run_sql_file(conn, "marts/account_outcomes.sql", {
-        "grace_days": settings.grace_days, "expansion_min_change": settings.expansion_min_change, "as_of": as_of,
-    })
+    """Rebuild ``marts.account_outcomes`` as of ``as_of``; returns the churns known by then.
+
+    One transaction (a savepoint inside the caller's), so the file's advisory
+    lock holds until the rebuild is committed: two concurrent rebuilds run one
+    after the other, on an autocommit connection too, and give one result.
+    """
+    with conn.transaction():
+        run_sql_file(conn, "marts/account_outcomes.sql", {
+            "grace_days": settings.grace_days, "expansion_min_change": settings.expansion_min_change, "as_of": as_of,
+        })
     return int(frame(conn, "evaluation/churns_known.sql")["churns"].iloc[0])
 
 
