@@ -34,4 +34,6 @@ FROM (SELECT account_id, day,
              max(score_before) FILTER (WHERE horizon_days = 30) AS before_30d
       FROM _pairs
       GROUP BY account_id, day) AS s
-WHERE h.account_id = s.account_id AND h.day = s.day AND h.config_version = %(version)s::text;
+WHERE h.account_id = s.account_id AND h.day = s.day AND h.config_version = %(version)s::text
+  -- the range again, though the pairs hold only its days: without it the planner read every day of the version
+  AND h.day BETWEEN %(first_day)s::date AND %(last_day)s::date;
