@@ -195,6 +195,28 @@ def test_a_stale_feed_carries_last_good_values_instead_of_dropping_scores(wareho
     assert reason.startswith("no load since")
 
 
+
+def test_a_stale_feed_carries_the_value_from_before_a_day_it_was_missing(warehouse, scorecards):
+    """The last good value may lie further back than yesterday: the search walks back past a day the
+    measure had no value (and past a day nobody scored) to the newest good one."""
+    config, version = scorecards
+    three_before, yesterday = DAY - timedelta(days=3), DAY - timedelta(days=1)
+    kpis(warehouse, "a", day=three_before, seat_utilisation=0.6, logins_per_seat_30d=4, expansions_12m=1,
+         days_since_last_login=2)
+    score_day(warehouse, three_before, config, version)
+    kpis(warehouse, "a", day=yesterday, seat_utilisation=None, logins_per_seat_30d=4, expansions_12m=1,
+         days_since_last_login=2)
+    score_day(warehouse, yesterday, config, version)
+    assert components(warehouse, "a", yesterday)["util"][3].startswith("missing")
+    warehouse.execute("UPDATE meta.load_batches SET finished_at = %s", [f"{DAY - timedelta(days=2)} 03:00+00"])
+    kpis(warehouse, "a", seat_utilisation=0, logins_per_seat_30d=0, expansions_12m=1, days_since_last_login=40)
+    score_day(warehouse, DAY, config, version)
+    carried = components(warehouse, "a")
+    assert carried["util"][3] == "stale_carried"
+    assert carried["util"][:2] == components(warehouse, "a", three_before)["util"][:2]
+    assert carried["logins"][3] == "stale_carried"
+
+
 def test_rescoring_a_day_is_idempotent_and_a_new_version_never_rewrites_the_old(warehouse, scorecards, tmp_path):
     config, version = scorecards
     kpis(warehouse, "a", seat_utilisation=0.5, logins_per_seat_30d=4, expansions_12m=1, days_since_last_login=2)

@@ -13,13 +13,14 @@
 INSERT INTO marts.health_score_changes
     (account_id, day, config_version, horizon_days, measure, contribution_change, raw_before, raw_after)
 WITH before_c AS (
+    -- The earlier days' components, read by the days the pairs name (the key
+    -- leads with the day, V071): a few days' contiguous rows, hashed, where a
+    -- key lookup per pair cost a random read each.
     SELECT p.account_id, p.day, p.horizon_days, c.measure, c.contribution, c.raw_value
     FROM _pairs AS p
-    CROSS JOIN LATERAL (
-        SELECT c.measure, c.contribution, c.raw_value
-        FROM marts.health_score_components AS c
-        WHERE c.account_id = p.account_id AND c.day = p.before_day AND c.config_version = %(version)s::text
-        OFFSET 0) AS c  -- not flattened into a join: the planner read every day's components that way
+    JOIN marts.health_score_components AS c
+      ON c.account_id = p.account_id AND c.day = p.before_day AND c.config_version = %(version)s::text
+    WHERE c.day = ANY (ARRAY(SELECT DISTINCT before_day FROM _pairs))
 ),
 after_c AS (
     -- the contribution exactly as health_scores.sql stored it
@@ -40,4 +41,5 @@ compared AS (
 )
 SELECT account_id, day, %(version)s::text, horizon_days, measure, contribution_change, raw_before, raw_after
 FROM compared
-WHERE contribution_change <> 0 OR raw_before IS DISTINCT FROM raw_after;
+WHERE contribution_change <> 0 OR raw_before IS DISTINCT FROM raw_after
+ORDER BY day, account_id, horizon_days, measure;  -- the key's order: each row appends at the index's right edge

@@ -14,7 +14,7 @@
 -- A caller may score several times in one transaction (the review tool scores
 -- the current and the candidate scorecards in one it rolls back), where
 -- ON COMMIT DROP has not dropped the previous scoring's tables yet.
-DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._components;
+DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._carried, pg_temp._components;
 
 -- The window sorts and hashes over the account x measure grid spill to disk at
 -- the default 4 MB; JIT compiles longer than these statements run. For this
@@ -53,6 +53,37 @@ WHERE a.day BETWEEN %(first_day)s::date AND %(last_day)s::date
 ORDER BY a.account_id, a.day, s.position;
 ANALYZE _assigned;
 
+-- A stale feed must not drag scores down: each measure of a stale stream
+-- carries its last good value (the newest earlier row in state ok or
+-- stale_carried). The components are keyed day first (V071), so the search
+-- walks back one day per step with key lookups, only for the measures not
+-- found yet: almost all are found the day before. It ends at the version's
+-- first scored day. Empty, and nearly free, on a day without a stale feed.
+CREATE TEMP TABLE _carried ON COMMIT DROP AS
+WITH RECURSIVE stale_measures AS (
+    SELECT a.account_id, a.day, m.measure
+    FROM _assigned AS a
+    JOIN meta.scorecard_measures AS m ON m.config_version = %(version)s::text AND m.scorecard = a.scorecard
+    JOIN meta.source_quality AS q ON q.day = a.day AND q.stream = m.stream AND q.stale
+),
+walk AS (
+    SELECT s.account_id, s.day, s.measure, s.day - 1 AS probe_day,
+           NULL::numeric AS raw_value, NULL::numeric AS value, false AS found
+    FROM stale_measures AS s
+    UNION ALL
+    SELECT w.account_id, w.day, w.measure, w.probe_day - 1, c.raw_value, c.value, c.day IS NOT NULL
+    FROM walk AS w
+    LEFT JOIN marts.health_score_components AS c
+      ON c.day = w.probe_day AND c.config_version = %(version)s::text AND c.account_id = w.account_id
+     AND c.measure = w.measure AND c.state IN ('ok', 'stale_carried')
+    WHERE NOT w.found
+      AND w.probe_day >= (SELECT min(h.day) FROM marts.health_scores AS h WHERE h.config_version = %(version)s::text)
+)
+SELECT account_id, day, measure, raw_value, value
+FROM walk
+WHERE found;
+ANALYZE _carried;
+
 CREATE TEMP TABLE _components ON COMMIT DROP AS
 WITH measures AS (
     SELECT a.account_id, a.day, m.scorecard, m.group_name, m.group_weight, m.measure, m.kpi, m.stream,
@@ -63,19 +94,6 @@ WITH measures AS (
     JOIN meta.scorecard_measures AS m ON m.config_version = %(version)s::text AND m.scorecard = a.scorecard
     LEFT JOIN _kv AS kv ON kv.account_id = a.account_id AND kv.day = a.day AND kv.field = m.kpi
     LEFT JOIN meta.source_quality AS q ON q.day = a.day AND q.stream = m.stream AND q.stale
-),
-carried AS (
-    -- A stale feed must not drag scores down: carry the measure's last good value.
-    SELECT ms.account_id, ms.day, ms.measure, last_good.raw_value, last_good.value
-    FROM measures AS ms
-    CROSS JOIN LATERAL (
-        SELECT c.raw_value, c.value
-        FROM marts.health_score_components AS c
-        WHERE c.account_id = ms.account_id AND c.config_version = %(version)s::text AND c.measure = ms.measure
-          AND c.day < ms.day AND c.state IN ('ok', 'stale_carried')
-        ORDER BY c.day DESC
-        LIMIT 1) AS last_good
-    WHERE ms.stream_stale
 ),
 fresh AS (
     SELECT ms.*, ms.raw_value AS fresh_value
@@ -110,7 +128,7 @@ valued AS (
                    CASE WHEN ms.direction = 'higher_is_better' THEN p.pct ELSE 100 - p.pct END
            END AS value
     FROM measures AS ms
-    LEFT JOIN carried AS ca ON ca.account_id = ms.account_id AND ca.day = ms.day AND ca.measure = ms.measure
+    LEFT JOIN _carried AS ca ON ca.account_id = ms.account_id AND ca.day = ms.day AND ca.measure = ms.measure
     LEFT JOIN percentiles AS p ON p.account_id = ms.account_id AND p.day = ms.day AND p.measure = ms.measure
 ),
 weighted AS (
