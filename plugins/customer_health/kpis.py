@@ -75,7 +75,8 @@ def build_kpis(conn: psycopg.Connection, day: date, config: KpisFile | None = No
             log.warning("rollups of %s .. %s are missing (first run, or runs that did not happen): rolling them up",
                         first_day, day - timedelta(days=1))
         _register_event_names(conn, first_day, day)
-        params = _params(conn, config) | {"first_day": first_day, "last_day": day, "day": day, "start": day, "end": day}
+        params = _params(conn, config) | {"first_day": first_day, "last_day": day, "state_from": first_day,
+                                          "day": day, "start": day, "end": day}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
     log.info("KPIs of %s: %d accounts in %.2f s", day, rows, time.perf_counter() - started)
@@ -97,7 +98,9 @@ def rebuild_kpis(conn: psycopg.Connection, start: date, end: date, config: KpisF
         if first_event_at is not None:
             first_day = min(first_day, first_event_at.astimezone(timezone.utc).date())
         _register_event_names(conn, first_day, end)
-        params = _params(conn, config) | {"first_day": first_day, "last_day": end, "start": start, "end": end}
+        # The carried-forward state is recomputed whole (state_from NULL) from the rollups.
+        params = _params(conn, config) | {"first_day": first_day, "last_day": end, "state_from": None,
+                                          "start": start, "end": end}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
     log.info("KPIs of %s .. %s: %d rows in %.2f s", start, end, rows, time.perf_counter() - started)

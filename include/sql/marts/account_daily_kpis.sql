@@ -61,14 +61,12 @@ activity AS (
     WHERE a.day BETWEEN b.from_day AND b.last_day
 ),
 user_days AS (
-    -- Each user's active days, in order: read sorted by day, and array_agg keeps
-    -- its input order (checked in user_runs).
-    SELECT u.account_id, u.user_id, array_agg(u.day) AS days
-    FROM (SELECT ud.account_id, ud.user_id, ud.day
-          FROM intermediate.user_day_activity AS ud, bounds AS b
-          WHERE ud.day BETWEEN b.from_day AND b.last_day
-          ORDER BY ud.day) AS u
-    GROUP BY u.account_id, u.user_id
+    -- Each user's active days, in order (the ORDER BY inside array_agg, not
+    -- the order rows arrive in, which a plan is free to change).
+    SELECT ud.account_id, ud.user_id, array_agg(ud.day ORDER BY ud.day) AS days
+    FROM intermediate.user_day_activity AS ud, bounds AS b
+    WHERE ud.day BETWEEN b.from_day AND b.last_day
+    GROUP BY ud.account_id, ud.user_id
 ),
 user_active_days AS (
     -- Every active day of a user with the user's previous and next active day.
@@ -87,17 +85,22 @@ user_runs AS (
            count(*) FILTER (WHERE next_day IS NULL OR next_day - day > 30) AS last_of_30
     FROM user_active_days
     GROUP BY account_id, day
-    HAVING bool_and(prev_day IS NULL OR prev_day < day)
-        OR util.fail('account_daily_kpis: a user''s active days came out of order; nothing was written')
 ),
 history AS (
-    -- Before the grid: the last login and the milestones reached.
-    SELECT a.account_id, b.from_day AS day,
-           max(a.day) FILTER (WHERE a.logins > 0)               AS last_login_day,
-           bit_or(a.feature_bits & %(milestone_bits)s::bigint)  AS milestone_bits
-    FROM intermediate.account_day_activity AS a, bounds AS b
-    WHERE a.day < b.from_day
-    GROUP BY a.account_id, b.from_day
+    -- Before the grid: the last login and the milestones reached, from the
+    -- state the builds carry forward (latest row before the grid, one probe of
+    -- the primary key per account): never a read of the older rollups.
+    SELECT a.account_id, b.from_day AS day, s.last_login_day,
+           s.feature_bits_so_far & %(milestone_bits)s::bigint AS milestone_bits
+    FROM accounts AS a
+    CROSS JOIN bounds AS b
+    CROSS JOIN LATERAL (
+        SELECT p.last_login_day, p.feature_bits_so_far
+        FROM intermediate.account_day_state AS p
+        WHERE p.account_id = a.account_id AND p.day < b.from_day
+        ORDER BY p.day DESC
+        LIMIT 1
+    ) AS s
 ),
 user_versions AS (
     -- The days each user version counts as an issued seat: from its creation
