@@ -50,9 +50,10 @@ import time
 from datetime import date, timedelta, timezone
 
 import psycopg
+from psycopg import sql
 
 from customer_health.config.kpis import KpisFile, load_kpis
-from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, read_sql, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -151,5 +152,8 @@ def _params(conn: psycopg.Connection, config: KpisFile) -> dict:
 
 
 def _write_kpis(conn: psycopg.Connection, params: dict) -> int:
-    run_sql_file(conn, "marts/account_daily_kpis.sql", params)
+    # One day: its windows straight from 60 days of rollups; a range: the grid (same rows, tested).
+    windows = "one_day" if params["start"] == params["end"] else "grid"
+    run_sql_file(conn, "marts/account_daily_kpis.sql", params,
+                 usage_windows=sql.SQL(read_sql(f"marts/kpi_windows/{windows}.sql")))
     return fetch_one_sql_file(conn, "kpis/kpi_row_count.sql", params)["kpi_rows"]
