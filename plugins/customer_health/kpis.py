@@ -7,27 +7,32 @@ previous state, readers never see half a day, and a rerun gives the same rows.
     The daily run. Rewrites the usage rollups of ``day`` only (delete + insert),
     reading one day of events through the ``occurred_at`` index, then that day's
     KPI rows, whose 7 / 30-day windows come from the rollups of the 60 days
-    before (never from raw events). Earlier days' rollups come from the daily
-    runs before it; a day with events but no rollup (the first run, a run that
-    did not happen) is rolled up too, with a warning, rather than undercounting.
+    before grouped by account (never from raw events, and no account x day
+    grid). What it needs from before those 60 days (last login, milestones)
+    comes from a per-account state carried forward by each build
+    (``intermediate.account_day_state``, one index probe per account), and the
+    days that already have rollups from ``intermediate.rolled_up_days``: so its
+    cost does not grow with history. A day with events but no rollup (the first
+    run, a run that did not happen) is rolled up too, with a warning, rather
+    than undercounting; rewriting an older day rewrites the state from it on.
 
 ``rebuild_kpis(conn, start, end)``
     First runs, backfills, changed definitions, late data. Rewrites the rollups
-    of every day with events up to ``end`` in ONE pass over the events (day by
-    day through the index, so each day's grouping stays in cache), then the KPI
-    rows of all of ``start .. end`` in one statement. Looping ``build_kpis``
-    instead would read each day's rollups 60 times over.
+    of every day with events up to ``end`` in ONE pass over the events (one hash
+    aggregate by day, account and user), the carried-forward state whole, then
+    the KPI rows of all of ``start .. end`` in one statement on an account x day
+    grid (``marts/kpi_windows/grid.sql``). Looping ``build_kpis`` instead would
+    read each day's rollups 60 times over.
 
 Why this shape: events are by far the biggest table, so they are read once
 into small per-day rollups (``intermediate.account_day_activity`` with a bit
 per event name used, ``intermediate.user_day_activity`` with who was active,
 and the view ``intermediate.account_feature_day``); everything else is set-based
-SQL over an account x day grid, the same statement for one day and for a
-range (``include/sql/marts/account_daily_kpis.sql``): windows are differences of
-running totals, distinct users come from each user's runs of activity (entries
-and exits), distinct features are ORs of the day's bits, so nothing fans out
-30-fold. The integration tests check the day-by-day path against a full
-recompute, whole table against whole table.
+SQL (``include/sql/marts/account_daily_kpis.sql``, with the usage windows of one
+day or of a range composed in). The integration tests check the day-by-day path
+against a full recompute, whole table against whole table, and that the rows do
+not change with the plan. Every table a statement reads right after writing it
+is ANALYZEd inside the transaction (autovacuum is not relied on).
 
 Everything is as of the end of each UTC day. CRM accounts, contracts,
 licences and users are read as the warehouse knew them then
