@@ -281,6 +281,21 @@ def test_rerunning_a_day_or_a_rebuild_changes_nothing(story):
     assert whole_table(story, "intermediate.account_day_activity") == rollups
 
 
+def test_a_late_event_rerun_on_its_day_reaches_the_days_long_after_it(story, warehouse_url):
+    """The state carried forward (last login, milestones) is rewritten from a rerun day on: a day whose
+    60-day window starts after the late event still sees it, as a rebuild does."""
+    later = date(2026, 5, 20)  # its windows start on 03-21: the late event is history to it
+    build_kpis(story, later, CONFIG)
+    before = kpis(story, "acme", later)
+    load_rows(warehouse_url, "usage_events", [event("late1", "acme", "u3", "automation_created", "2026-03-04T10:00:00Z")])
+    build_kpis(story, date(2026, 3, 4), CONFIG)  # late data: its day is rerun
+    build_kpis(story, later, CONFIG)
+    after = kpis(story, "acme", later)
+    assert (before["milestones_reached"], after["milestones_reached"]) == (2, 3)
+    rebuild_kpis(story, later, later, CONFIG)
+    assert kpis(story, "acme", later) == after
+
+
 def test_the_daily_path_and_a_full_recompute_give_identical_tables(warehouse, warehouse_url):
     # Six weeks of activity with gaps, several users per account, late events,
     # users coming and going, a renewal mid-way and a contract updated after its load.
