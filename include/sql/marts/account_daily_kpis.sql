@@ -147,7 +147,7 @@ contracts AS (
     FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known FROM history.crm_contracts AS h) AS c
     WHERE NOT isempty(c.known)
 ),
-contract_days AS (
+contract_change_days AS (
     -- Days on which an account's contract figures can change (a later load
     -- changing or deleting a contract is one).
     SELECT account_id, start_date AS on_day FROM contracts
@@ -156,6 +156,18 @@ contract_days AS (
     UNION SELECT account_id, status_known_on FROM contracts
     UNION SELECT account_id, known_from FROM contracts WHERE known_from > '-infinity'::date
     UNION SELECT account_id, known_to FROM contracts WHERE known_to < 'infinity'::date
+),
+contract_days AS (
+    -- The change days the output can read: those of the grid, and before it
+    -- only each account's latest (the one folded into the grid's first day).
+    SELECT d.account_id, d.on_day
+    FROM contract_change_days AS d, bounds AS b
+    WHERE d.on_day BETWEEN b.from_day AND b.last_day
+    UNION ALL
+    SELECT d.account_id, max(d.on_day)
+    FROM contract_change_days AS d, bounds AS b
+    WHERE d.on_day < b.from_day
+    GROUP BY d.account_id
 ),
 contract_states AS (
     -- ARR, renewal date and status from each such day on, from the contract
