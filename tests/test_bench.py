@@ -31,6 +31,9 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
 
     assert "usage events: 20,000 (inserted 20,000" in out  # the load part
     assert "KPIs on 20,000 events, 200 accounts" in out  # the KPI part
+    # issue 14's floor of a full recompute, and the ratio to it
+    assert re.search(r"floor: one-pass CREATE TABLE AS \.\.\. GROUP BY account, day\s+[\d.]+ s", out), out[-3000:]
+    assert re.search(r"full recompute / one-pass floor\s+[\d.]+ x", out), out[-3000:]
     # each size of SIZES: same events per day (500), so 20 and 40 days of history
     assert "scoring at 10k: 10,000 events, 200 accounts, 20 days of history" in out
     assert "scoring at 20k: 20,000 events, 200 accounts, 40 days of history" in out

@@ -7,27 +7,32 @@ previous state, readers never see half a day, and a rerun gives the same rows.
     The daily run. Rewrites the usage rollups of ``day`` only (delete + insert),
     reading one day of events through the ``occurred_at`` index, then that day's
     KPI rows, whose 7 / 30-day windows come from the rollups of the 60 days
-    before (never from raw events). Earlier days' rollups come from the daily
-    runs before it; a day with events but no rollup (the first run, a run that
-    did not happen) is rolled up too, with a warning, rather than undercounting.
+    before grouped by account (never from raw events, and no account x day
+    grid). What it needs from before those 60 days (last login, milestones)
+    comes from a per-account state carried forward by each build
+    (``intermediate.account_day_state``, one index probe per account), and the
+    days that already have rollups from ``intermediate.rolled_up_days``: so its
+    cost does not grow with history. A day with events but no rollup (the first
+    run, a run that did not happen) is rolled up too, with a warning, rather
+    than undercounting; rewriting an older day rewrites the state from it on.
 
 ``rebuild_kpis(conn, start, end)``
     First runs, backfills, changed definitions, late data. Rewrites the rollups
-    of every day with events up to ``end`` in ONE pass over the events (day by
-    day through the index, so each day's grouping stays in cache), then the KPI
-    rows of all of ``start .. end`` in one statement. Looping ``build_kpis``
-    instead would read each day's rollups 60 times over.
+    of every day with events up to ``end`` in ONE pass over the events (one hash
+    aggregate by day, account and user), the carried-forward state whole, then
+    the KPI rows of all of ``start .. end`` in one statement on an account x day
+    grid (``marts/kpi_windows/grid.sql``). Looping ``build_kpis`` instead would
+    read each day's rollups 60 times over.
 
 Why this shape: events are by far the biggest table, so they are read once
 into small per-day rollups (``intermediate.account_day_activity`` with a bit
 per event name used, ``intermediate.user_day_activity`` with who was active,
 and the view ``intermediate.account_feature_day``); everything else is set-based
-SQL over an account x day grid, the same statement for one day and for a
-range (``include/sql/marts/account_daily_kpis.sql``): windows are differences of
-running totals, distinct users come from each user's runs of activity (entries
-and exits), distinct features are ORs of the day's bits, so nothing fans out
-30-fold. The integration tests check the day-by-day path against a full
-recompute, whole table against whole table.
+SQL (``include/sql/marts/account_daily_kpis.sql``, with the usage windows of one
+day or of a range composed in). The integration tests check the day-by-day path
+against a full recompute, whole table against whole table, and that the rows do
+not change with the plan. Every table a statement reads right after writing it
+is ANALYZEd inside the transaction (autovacuum is not relied on).
 
 Everything is as of the end of each UTC day. CRM accounts, contracts,
 licences and users are read as the warehouse knew them then
@@ -50,9 +55,10 @@ import time
 from datetime import date, timedelta, timezone
 
 import psycopg
+from psycopg import sql
 
 from customer_health.config.kpis import KpisFile, load_kpis
-from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, read_sql, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,8 @@ def build_kpis(conn: psycopg.Connection, day: date, config: KpisFile | None = No
             log.warning("rollups of %s .. %s are missing (first run, or runs that did not happen): rolling them up",
                         first_day, day - timedelta(days=1))
         _register_event_names(conn, first_day, day)
-        params = _params(conn, config) | {"first_day": first_day, "last_day": day, "day": day, "start": day, "end": day}
+        params = _params(conn, config) | {"first_day": first_day, "last_day": day, "state_from": first_day,
+                                          "day": day, "start": day, "end": day}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
     log.info("KPIs of %s: %d accounts in %.2f s", day, rows, time.perf_counter() - started)
@@ -97,7 +104,9 @@ def rebuild_kpis(conn: psycopg.Connection, start: date, end: date, config: KpisF
         if first_event_at is not None:
             first_day = min(first_day, first_event_at.astimezone(timezone.utc).date())
         _register_event_names(conn, first_day, end)
-        params = _params(conn, config) | {"first_day": first_day, "last_day": end, "start": start, "end": end}
+        # The carried-forward state is recomputed whole (state_from NULL) from the rollups.
+        params = _params(conn, config) | {"first_day": first_day, "last_day": end, "state_from": None,
+                                          "start": start, "end": end}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
     log.info("KPIs of %s .. %s: %d rows in %.2f s", start, end, rows, time.perf_counter() - started)
@@ -148,5 +157,8 @@ def _params(conn: psycopg.Connection, config: KpisFile) -> dict:
 
 
 def _write_kpis(conn: psycopg.Connection, params: dict) -> int:
-    run_sql_file(conn, "marts/account_daily_kpis.sql", params)
+    # One day: its windows straight from 60 days of rollups; a range: the grid (same rows, tested).
+    windows = "one_day" if params["start"] == params["end"] else "grid"
+    run_sql_file(conn, "marts/account_daily_kpis.sql", params,
+                 usage_windows=sql.SQL(read_sql(f"marts/kpi_windows/{windows}.sql")))
     return fetch_one_sql_file(conn, "kpis/kpi_row_count.sql", params)["kpi_rows"]

@@ -1,17 +1,13 @@
 -- KPI rows of every CRM account for the days start .. end, replacing what those
--- days had: one day for the daily build, any range for a rebuild, same SQL.
+-- days had: one day for the daily build, any range for a rebuild.
 --
--- All days are computed at once on a dense account x day grid that starts 60
--- days before `start` (the 30-day windows and the 30 days before them):
--- * usage sums: running totals over the grid; a window is the difference of two
---   running totals (logins_30d = logins so far - logins so far 30 days earlier);
--- * distinct users: from each user's active days (user_day_activity) we count,
---   per day, users entering the 7- / 30-day count (no activity in the 7 / 30
---   days before) and leaving it (no activity in the 7 / 30 days after); active
---   users = entered so far - left so far. Work grows with user-days, not 30x;
--- * distinct features: the OR of each day's feature bits over 30 rows, done as
---   5-day ORs combined 6 at a time, then counting the bits;
--- * everything else (seats, contracts, surveys, sentiment) from small tables:
+-- Usage windows (a fragment composed in below by customer_health.kpis): a range
+-- is computed on a dense account x day grid (kpi_windows/grid.sql), one day
+-- straight from its 60 days of rollups grouped by account (kpi_windows/one_day.sql);
+-- the daily path and a rebuild give the same rows (tested, whole tables). The
+-- last login and the milestones before the 60 days come from the state the
+-- builds carry forward (intermediate.account_day_state), never from older rollups.
+-- Everything else (seats, contracts, surveys, sentiment) from small tables:
 --   the days on which a value changes, history before the grid folded into its
 --   first day, carried forward by running sums and "latest change" markers.
 -- Nothing dated after a day is used for that day, and CRM accounts, contracts,
@@ -40,64 +36,35 @@ account_versions AS (
     -- Each CRM account version known on some day of the output, with those days.
     SELECT h.*, (h.created_at AT TIME ZONE 'UTC')::date AS created_on,
            history.known_days(h.valid_from, h.valid_to) AS known
-    FROM history.crm_accounts AS h, bounds AS b
-    WHERE history.known_days(h.valid_from, h.valid_to) && daterange(b.first_day, b.last_day, '[]')
+    FROM history.crm_accounts AS h
+    -- Constant bounds, not a join with `bounds`: with the expression statistics
+    -- of known_days (migration V066) the planner then knows how many accounts
+    -- there are; estimated from a join it guessed 100 and planned every join
+    -- after it for 100 accounts.
+    WHERE history.known_days(h.valid_from, h.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')
 ),
 accounts AS (
     SELECT v.account_id, row_number() OVER (ORDER BY v.account_id) AS account_no
-    FROM (SELECT DISTINCT account_id FROM account_versions) AS v
-),
-grid AS (
-    -- Every account on every day of the grid (an integer series with constant
-    -- bounds, so that the planner knows how big the grid is).
-    SELECT a.account_no, a.account_id, b.from_day + g.i AS day
-    FROM accounts AS a
-    CROSS JOIN bounds AS b
-    CROSS JOIN generate_series(0, %(end)s::date - %(start)s::date + 60) AS g(i)
-),
-activity AS (
-    SELECT a.*
-    FROM intermediate.account_day_activity AS a, bounds AS b
-    WHERE a.day BETWEEN b.from_day AND b.last_day
-),
-user_days AS (
-    -- Each user's active days, in order: read sorted by day, and array_agg keeps
-    -- its input order (checked in user_runs).
-    SELECT u.account_id, u.user_id, array_agg(u.day) AS days
-    FROM (SELECT ud.account_id, ud.user_id, ud.day
-          FROM intermediate.user_day_activity AS ud, bounds AS b
-          WHERE ud.day BETWEEN b.from_day AND b.last_day
-          ORDER BY ud.day) AS u
-    GROUP BY u.account_id, u.user_id
-),
-user_active_days AS (
-    -- Every active day of a user with the user's previous and next active day.
-    SELECT ud.account_id, x.day, ud.days[x.i - 1] AS prev_day, ud.days[x.i + 1] AS next_day
-    FROM user_days AS ud
-    CROSS JOIN LATERAL unnest(ud.days) WITH ORDINALITY AS x(day, i)
-),
-user_runs AS (
-    -- Per account and day: users entering the 7- / 30-day count that day, and
-    -- users whose activity that day is their last for 7 / 30 days (they leave
-    -- the count 7 / 30 days later).
-    SELECT account_id, day,
-           count(*) FILTER (WHERE prev_day IS NULL OR day - prev_day > 7)  AS enter_7,
-           count(*) FILTER (WHERE prev_day IS NULL OR day - prev_day > 30) AS enter_30,
-           count(*) FILTER (WHERE next_day IS NULL OR next_day - day > 7)  AS last_of_7,
-           count(*) FILTER (WHERE next_day IS NULL OR next_day - day > 30) AS last_of_30
-    FROM user_active_days
-    GROUP BY account_id, day
-    HAVING bool_and(prev_day IS NULL OR prev_day < day)
-        OR util.fail('account_daily_kpis: a user''s active days came out of order; nothing was written')
+    -- From the table, not from account_versions: its statistics say how many accounts.
+    FROM (SELECT DISTINCT h.account_id
+          FROM history.crm_accounts AS h
+          WHERE history.known_days(h.valid_from, h.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')) AS v
 ),
 history AS (
-    -- Before the grid: the last login and the milestones reached.
-    SELECT a.account_id, b.from_day AS day,
-           max(a.day) FILTER (WHERE a.logins > 0)               AS last_login_day,
-           bit_or(a.feature_bits & %(milestone_bits)s::bigint)  AS milestone_bits
-    FROM intermediate.account_day_activity AS a, bounds AS b
-    WHERE a.day < b.from_day
-    GROUP BY a.account_id, b.from_day
+    -- Before the grid: the last login and the milestones reached, from the
+    -- state the builds carry forward (latest row before the grid, one probe of
+    -- the primary key per account): never a read of the older rollups.
+    SELECT a.account_id, b.from_day AS day, s.last_login_day,
+           s.feature_bits_so_far & %(milestone_bits)s::bigint AS milestone_bits
+    FROM accounts AS a
+    CROSS JOIN bounds AS b
+    CROSS JOIN LATERAL (
+        SELECT p.last_login_day, p.feature_bits_so_far
+        FROM intermediate.account_day_state AS p
+        WHERE p.account_id = a.account_id AND p.day < b.from_day
+        ORDER BY p.day DESC
+        LIMIT 1
+    ) AS s
 ),
 user_versions AS (
     -- The days each user version counts as an issued seat: from its creation
@@ -111,14 +78,21 @@ user_versions AS (
     WHERE u.created_at IS NOT NULL AND NOT isempty(u.known)
 ),
 seat_changes AS (
-    -- +1 the day a seat starts counting, -1 the day it stops.
-    SELECT u.account_id, u.issued_from AS on_day, 1 AS seats
-    FROM user_versions AS u
-    WHERE u.issued_until IS NULL OR u.issued_from < u.issued_until
-    UNION ALL
-    SELECT u.account_id, u.issued_until, -1
-    FROM user_versions AS u
-    WHERE u.issued_from < u.issued_until
+    -- +1 the day a seat starts counting, -1 the day it stops; summed per account
+    -- and day here, before the wide union below (there are as many of these as
+    -- user versions), with the days before the grid already folded into its
+    -- first day as `changes` does.
+    SELECT x.account_id, greatest(x.on_day, b.from_day) AS on_day, sum(x.seats) AS seats
+    FROM (SELECT u.account_id, u.issued_from AS on_day, 1 AS seats
+          FROM user_versions AS u
+          WHERE u.issued_until IS NULL OR u.issued_from < u.issued_until
+          UNION ALL
+          SELECT u.account_id, u.issued_until, -1
+          FROM user_versions AS u
+          WHERE u.issued_from < u.issued_until) AS x
+    CROSS JOIN bounds AS b
+    WHERE x.on_day <= b.last_day
+    GROUP BY x.account_id, greatest(x.on_day, b.from_day)
 ),
 licence_versions AS (
     SELECT h.account_id, h.seats, history.known_days(h.valid_from, h.valid_to) AS known
@@ -173,7 +147,7 @@ contracts AS (
     FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known FROM history.crm_contracts AS h) AS c
     WHERE NOT isempty(c.known)
 ),
-contract_days AS (
+contract_change_days AS (
     -- Days on which an account's contract figures can change (a later load
     -- changing or deleting a contract is one).
     SELECT account_id, start_date AS on_day FROM contracts
@@ -182,6 +156,18 @@ contract_days AS (
     UNION SELECT account_id, status_known_on FROM contracts
     UNION SELECT account_id, known_from FROM contracts WHERE known_from > '-infinity'::date
     UNION SELECT account_id, known_to FROM contracts WHERE known_to < 'infinity'::date
+),
+contract_days AS (
+    -- The change days the output can read: those of the grid, and before it
+    -- only each account's latest (the one folded into the grid's first day).
+    SELECT d.account_id, d.on_day
+    FROM contract_change_days AS d, bounds AS b
+    WHERE d.on_day BETWEEN b.from_day AND b.last_day
+    UNION ALL
+    SELECT d.account_id, max(d.on_day)
+    FROM contract_change_days AS d, bounds AS b
+    WHERE d.on_day < b.from_day
+    GROUP BY d.account_id
 ),
 contract_states AS (
     -- ARR, renewal date and status from each such day on, from the contract
@@ -251,80 +237,7 @@ as_of_values AS (
     LEFT JOIN sentiment_days AS s ON s.account_id = o.account_id AND s.on_day = o.sentiment_day
     LEFT JOIN contract_states AS cs ON cs.account_id = o.account_id AND cs.on_day = o.contract_day
 ),
-day_facts AS (
-    -- Everything known per account and day on one row (days with activity or a change).
-    SELECT coalesce(a.account_id, c.account_id) AS account_id, coalesce(a.day, c.day) AS day,
-           a.logins, a.core_actions, a.session_ms, a.feature_bits,
-           r.enter_7, r.enter_30, r.last_of_7, r.last_of_30,
-           c.account_id IS NOT NULL AS changed, c.last_login_day, c.milestone_bits AS history_milestone_bits
-    FROM (activity AS a
-          LEFT JOIN user_runs AS r ON r.account_id = a.account_id AND r.day = a.day)
-    FULL JOIN changes AS c ON c.account_id = a.account_id AND c.day = a.day
-),
-daily AS (
-    -- What each account did, every day of the grid.
-    SELECT g.account_no, g.day,
-           coalesce(f.logins, 0)                                   AS logins,
-           (f.logins IS NOT NULL)::int                             AS active,
-           coalesce(f.core_actions, 0)                             AS core_actions,
-           coalesce(f.session_ms, 0)::float8                       AS session_ms,  -- whole ms: sums stay exact
-           coalesce(f.feature_bits, 0)                             AS feature_bits,
-           greatest(CASE WHEN f.logins > 0 THEN f.day END, f.last_login_day) AS login_day,
-           coalesce(f.feature_bits & %(milestone_bits)s::bigint, 0) | coalesce(f.history_milestone_bits, 0) AS milestone_bits,
-           coalesce(f.enter_7, 0) AS enter_7, coalesce(f.enter_30, 0) AS enter_30,
-           coalesce(f.last_of_7, 0) AS last_of_7, coalesce(f.last_of_30, 0) AS last_of_30,
-           CASE WHEN f.changed THEN g.day END                      AS change_day
-    FROM grid AS g
-    LEFT JOIN day_facts AS f ON f.account_id = g.account_id AND f.day = g.day
-),
-running AS (
-    -- Totals so far. The ones the windows need are packed in one array, so that
-    -- one lag per offset fetches them all (each lag is a pass over the rows).
-    SELECT d.account_no, d.day,
-           ARRAY[sum(d.logins) OVER so_far,                   -- 1 logins
-                 sum(d.active) OVER so_far,                   -- 2 active days
-                 sum(d.core_actions) OVER so_far,             -- 3 core actions
-                 (sum(d.session_ms) OVER so_far)::bigint,     -- 4 session ms
-                 sum(d.enter_7) OVER so_far,                  -- 5 users entered the 7-day count
-                 sum(d.last_of_7) OVER so_far,                -- 6 users with a last day for 7 days
-                 sum(d.enter_30) OVER so_far,                 -- 7 users entered the 30-day count
-                 sum(d.last_of_30) OVER so_far]               -- 8 users with a last day for 30 days
-               AS totals,
-           d.feature_bits | lag(d.feature_bits, 1, 0::bigint) OVER so_far | lag(d.feature_bits, 2, 0::bigint) OVER so_far
-             | lag(d.feature_bits, 3, 0::bigint) OVER so_far | lag(d.feature_bits, 4, 0::bigint) OVER so_far AS feature_bits_5d,
-           max(d.login_day)          OVER so_far AS last_login_day,
-           bit_or(d.milestone_bits)  OVER so_far AS milestone_bits,
-           max(d.change_day)         OVER so_far AS as_of_day
-    FROM daily AS d
-    WINDOW so_far AS (PARTITION BY d.account_no ORDER BY d.day ROWS UNBOUNDED PRECEDING)
-),
-lagged AS (
-    -- The totals 7, 30 and 60 days earlier, and the feature bits of the 30 days.
-    SELECT r.*,
-           coalesce(lag(r.totals, 7) OVER w, '{0,0,0,0,0,0,0,0}')  AS totals_7,
-           coalesce(lag(r.totals, 30) OVER w, '{0,0,0,0,0,0,0,0}') AS totals_30,
-           coalesce(lag(r.totals, 60) OVER w, '{0,0,0,0,0,0,0,0}') AS totals_60,
-           r.feature_bits_5d | lag(r.feature_bits_5d, 5, 0::bigint) OVER w | lag(r.feature_bits_5d, 10, 0::bigint) OVER w
-             | lag(r.feature_bits_5d, 15, 0::bigint) OVER w | lag(r.feature_bits_5d, 20, 0::bigint) OVER w
-             | lag(r.feature_bits_5d, 25, 0::bigint) OVER w AS feature_bits_30d
-    FROM running AS r
-    WINDOW w AS (PARTITION BY r.account_no ORDER BY r.day)
-),
-windowed AS (
-    -- Windows as differences of totals: the last 7 days, the last 30, the 30 before.
-    SELECT l.account_no, l.day, l.last_login_day, l.milestone_bits, l.feature_bits_30d, l.as_of_day,
-           l.totals[1] - l.totals_7[1]      AS logins_7d,
-           l.totals[1] - l.totals_30[1]     AS logins_30d,
-           l.totals_30[1] - l.totals_60[1]  AS logins_prev_30d,
-           l.totals[2] - l.totals_7[2]      AS active_days_7d,
-           l.totals[2] - l.totals_30[2]     AS active_days_30d,
-           l.totals[3] - l.totals_30[3]     AS core_actions_30d,
-           l.totals[4] - l.totals_30[4]     AS session_ms_30d,
-           l.totals[5] - l.totals_7[6]      AS active_users_7d,
-           l.totals[7] - l.totals_30[8]     AS active_users_30d,
-           l.totals_30[7] - l.totals_60[8]  AS active_users_prev_30d
-    FROM lagged AS l
-)
+{usage_windows}
 SELECT a.account_id, w.day,
        av.parent_account_id, av.csm_owner_id, av.employees, av.industry, av.region, av.lifecycle_stage,
        w.day - av.created_on                                            AS tenure_days,
