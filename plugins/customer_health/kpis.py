@@ -52,6 +52,7 @@ from datetime import date, timedelta, timezone
 import psycopg
 
 from customer_health.config.kpis import KpisFile, load_kpis
+from customer_health.custom_kpis import build_custom_kpis, rebuild_custom_kpis
 from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def build_kpis(conn: psycopg.Connection, day: date, config: KpisFile | None = No
         params = _params(conn, config) | {"first_day": first_day, "last_day": day, "day": day, "start": day, "end": day}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
+        build_custom_kpis(conn, first_day, day, config)
     log.info("KPIs of %s: %d accounts in %.2f s", day, rows, time.perf_counter() - started)
     return rows
 
@@ -100,6 +102,7 @@ def rebuild_kpis(conn: psycopg.Connection, start: date, end: date, config: KpisF
         params = _params(conn, config) | {"first_day": first_day, "last_day": end, "start": start, "end": end}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
+        rebuild_custom_kpis(conn, first_day, start, end, config)
     log.info("KPIs of %s .. %s: %d rows in %.2f s", start, end, rows, time.perf_counter() - started)
     return rows
 

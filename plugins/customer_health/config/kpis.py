@@ -35,6 +35,8 @@ from customer_health.paths import config_dir
 KPI_NAME = r"^[a-z_][a-z0-9_]*$"
 Window = Field(ge=1, le=365, description="days, ending on and including the day")
 Unit = Literal["count", "days", "percent", "ratio", "minutes", "currency", "score", "text", "date"]
+# Columns of marts.account_daily_kpis besides the KPIs: the key, and when the latest answer behind a KPI was given.
+MART_COLUMNS_NOT_KPIS = frozenset({"account_id", "day", "nps_latest_at", "csm_sentiment_at"})
 KINDS = ("count", "sum", "distinct", "ratio", "change", "days_since")
 WINDOWED_KINDS = ("count", "sum", "distinct")
 
@@ -200,7 +202,10 @@ class KpisFile(Strict):
                     problems.append(f"{name}: is a standard KPI (computed by the pipeline), so it takes no kind "
                                     f"({entry.kind}); give your KPI another name")
                 continue
-            if not re.fullmatch(KPI_NAME, name) or len(name) > 50:
+            if name in MART_COLUMNS_NOT_KPIS:
+                problems.append(f"{name}: is a column of marts.account_daily_kpis that is not a KPI; give your KPI "
+                                "another name")
+            elif not re.fullmatch(KPI_NAME, name) or len(name) > 50:
                 problems.append(f"{name!r}: a KPI name is lower case letters, digits and _ (^[a-z_][a-z0-9_]*$, "
                                 "at most 50 characters)")
             elif not entry.kind:
