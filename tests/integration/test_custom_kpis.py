@@ -111,3 +111,66 @@ def test_a_changed_declaration_backfills_its_column_and_a_removed_one_is_dropped
         "SELECT name, built_from, built_through, retired_at IS NOT NULL FROM meta.kpi_definitions")}
     assert meta["my_logins_30d"] == (START, END, False)
     assert meta["my_message_days_7d"] == (None, None, True)
+
+
+SCORECARD_WITH_CUSTOM_KPIS = """
+bands: {red: 40, green: 70}
+min_coverage: 0.5
+rollup: {method: mean}
+scorecards:
+  - name: everyone
+    groups:
+      usage:
+        weight: 1
+        measures:
+          logins_per_employee: {kpi: logins_per_employee_30d, direction: higher_is_better, method: thresholds,
+                                red: 0.01, green: 0.1, weight: 1}
+          quiet_days: {kpi: days_since_last_report, direction: lower_is_better, method: thresholds,
+                       red: 30, green: 3, weight: 1}
+"""
+CUSTOM_KPIS_YAML = """
+  logins_per_employee_30d:
+    label: Logins per employee (30 days)
+    description: Logins in the last 30 days per CRM employee.
+    ratio: {numerator: logins_30d, denominator: employees}
+  days_since_last_report:
+    label: Days since the last report
+    description: Days since someone created or exported a report.
+    days_since: {events_matching: 'report%'}
+"""
+
+
+def test_kpis_added_by_yaml_alone_are_scored_and_explained(warehouse, warehouse_url, tmp_path, monkeypatch):
+    """The issue's "done when": a ratio and a days_since KPI, declared in kpis.yml only, in the components."""
+    import shutil  # noqa: PLC0415
+
+    from customer_health.scoring.pipeline import build_and_score  # noqa: PLC0415
+    from demo.localenv import REPO_ROOT  # noqa: PLC0415
+    from tests.helpers import accounts, load_rows  # noqa: PLC0415
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include", include)
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    (include / "config" / "scorecards.yml").write_text(SCORECARD_WITH_CUSTOM_KPIS, encoding="utf-8")
+    kpis_yml = include / "config" / "kpis.yml"
+    kpis_yml.write_text(kpis_yml.read_text(encoding="utf-8") + CUSTOM_KPIS_YAML, encoding="utf-8")
+
+    day = date(2026, 11, 21)
+    load_rows(warehouse_url, "crm_accounts", accounts("a1", "a2"))  # 50 employees each
+    events = [{"event_id": f"e{n}", "account_id": "a1", "user_id": "u1", "event_name": "login",
+               "occurred_at": f"2026-11-{10 + n:02d}T09:00:00Z", "duration_seconds": 60} for n in range(10)]
+    events.append({"event_id": "r1", "account_id": "a1", "user_id": "u1", "event_name": "report_export",
+                   "occurred_at": "2026-11-19T10:00:00Z", "duration_seconds": None})
+    events.append({"event_id": "r2", "account_id": "a2", "user_id": "u2", "event_name": "report_created",
+                   "occurred_at": "2026-10-01T10:00:00Z", "duration_seconds": None})
+    load_rows(warehouse_url, "usage_events", events)
+    build_and_score(day, warehouse_url=warehouse_url)
+
+    components = {(account, kpi): float(raw) if raw is not None else None for account, kpi, raw in warehouse.execute(
+        "SELECT account_id, kpi, raw_value FROM marts.health_score_components WHERE day = %s", [day])}
+    assert components == {("a1", "logins_per_employee_30d"): pytest.approx(10 / 50),
+                          ("a1", "days_since_last_report"): 2.0,   # exported 11-19
+                          ("a2", "logins_per_employee_30d"): 0.0,
+                          ("a2", "days_since_last_report"): 51.0}  # created 10-01
+    scores = dict(warehouse.execute("SELECT account_id, score FROM marts.health_scores WHERE day = %s", [day]).fetchall())
+    assert scores["a1"] > scores["a2"]
