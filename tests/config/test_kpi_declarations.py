@@ -117,3 +117,21 @@ def test_the_definition_hash_follows_values_not_labels(tmp_path):
     # a ratio holds other values when its operand does
     assert definition_hash("messages_per_active_user", first) != definition_hash("messages_per_active_user", rewindowed)
     assert definition_hash("busy_days_30d", first) == definition_hash("busy_days_30d", rewindowed)
+
+
+def readme_kpi_blocks() -> list[str]:
+    from demo.localenv import REPO_ROOT  # noqa: PLC0415
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    return [b for b in blocks if b.startswith("kpis:")]
+
+
+def test_the_readme_kpi_declarations_validate(tmp_path):
+    blocks = readme_kpi_blocks()
+    assert len(blocks) == 2, "the social app of Adding a source, and Adding a KPI"
+    for block in blocks:
+        config = load(tmp_path, block)
+        assert config.custom() and all(entry.label for entry in config.kpis.values())
+    social = next(b for b in blocks if "unfriends_per_new_friend" in b)
+    assert load(tmp_path, social).kpis["unfriends_per_new_friend"].ratio.denominator == "new_friends_90d"
