@@ -174,3 +174,34 @@ def test_kpis_added_by_yaml_alone_are_scored_and_explained(warehouse, warehouse_
                           ("a2", "days_since_last_report"): 51.0}  # created 10-01
     scores = dict(warehouse.execute("SELECT account_id, score FROM marts.health_scores WHERE day = %s", [day]).fetchall())
     assert scores["a1"] > scores["a2"]
+
+
+def test_validate_config_warns_about_declared_events_that_never_occur_and_constant_kpis(
+        story, warehouse_url, tmp_path, monkeypatch, capsys):
+    import shutil  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    from customer_health.cli import main  # noqa: PLC0415
+    from demo.localenv import REPO_ROOT  # noqa: PLC0415
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include", include)
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse_url)
+    declarations = DECLARED.model_dump(mode="json", exclude_none=True)["kpis"] | {
+        "posts_30d": {"label": "Posts", "description": "d", "count": {"events": ["post_created"], "window": 30}},
+        "friend_days": {"label": "Friends", "description": "d", "days_since": {"events_matching": "friend%"}}}
+    (include / "config" / "kpis.yml").write_text(yaml.safe_dump({**CONFIG.model_dump(), "kpis": declarations}),
+                                                 encoding="utf-8")
+    assert main(["validate-config"]) == 0
+    out = capsys.readouterr().out
+    assert ("WARNING kpis.yml: kpis.posts_30d: event 'post_created' never occurs in staging.usage_events: "
+            "the KPI is zero (or NULL) for everyone") in out
+    assert "WARNING kpis.yml: kpis.friend_days: events_matching 'friend%' matches no event name" in out
+    assert "kpis.my_logins_30d" not in out and "kpis.my_messages_30d" not in out
+    constant = {line.split("'")[1] for line in out.splitlines() if "had one value for every account" in line}
+    assert "my_message_days_7d" in constant   # no message in the mart's last 30 days
+    assert "my_logins_30d" not in constant and "logins_30d" not in constant
+    assert "posts_30d" not in constant        # not built yet: no column to judge
