@@ -31,6 +31,8 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
 
     assert "usage events: 20,000 (inserted 20,000" in out  # the load part
     assert "KPIs on 20,000 events, 200 accounts" in out  # the KPI part
+    assert re.search(r"custom KPIs \(8 declared.*\n.*floor.*\n.*rollup.*\n  full recompute .*: [\d.]+ s = [\d.]+ x the floor"
+                     r"\n  one new day .*: [\d.]+ s, rerun [\d.]+ s", out), out[-3000:]  # the kpis.yml declarations
     # each size of SIZES: same events per day (500), so 20 and 40 days of history
     assert "scoring at 10k: 10,000 events, 200 accounts, 20 days of history" in out
     assert "scoring at 20k: 20,000 events, 200 accounts, 40 days of history" in out

@@ -52,6 +52,9 @@ _SECONDS_PER = {"seconds": 1, "minutes": 60, "hours": 3600}
 
 def build_custom_kpis(conn: psycopg.Connection, first_day: date, day: date, config: KpisFile) -> None:
     """The daily path: rollups of ``first_day .. day`` (the days the standard rollups rewrote), values of ``day``."""
+    if not config.custom():
+        _without_custom_kpis(conn, config)
+        return
     if fetch_one_sql_file(conn, "intermediate/account_day_events_empty.sql")["empty"]:
         first_event_at = fetch_one_sql_file(conn, "kpis/first_event_at.sql")["first_event_at"]
         if first_event_at is not None:  # first build with this rollup: all history once, in one pass
@@ -68,11 +71,22 @@ def build_custom_kpis(conn: psycopg.Connection, first_day: date, day: date, conf
 
 def rebuild_custom_kpis(conn: psycopg.Connection, first_day: date, start: date, end: date, config: KpisFile) -> None:
     """The range path: rollups of ``first_day .. end``, the days_since state from all rollups, values of ``start .. end``."""
+    if not config.custom():
+        _without_custom_kpis(conn, config)
+        return
     run_sql_file(conn, "intermediate/account_day_events.sql", {"first_day": first_day, "last_day": end})
     run_sql_file(conn, "intermediate/account_event_state_rebuild.sql")
     backfill = _sync_columns(conn, config)
     _backfill(conn, config, backfill)
     _compute(conn, config, [n for n in config.custom() if n not in backfill], start, end)
+
+
+def _without_custom_kpis(conn: psycopg.Connection, config: KpisFile) -> None:
+    """No custom KPI declared: no per-event rollup is kept (it would cost a pass over the day's events for
+    nothing), and what an earlier declaration left is emptied, so a KPI declared later starts from all history
+    (an empty rollup is rolled up from the first event) instead of from a rollup with a gap."""
+    _sync_columns(conn, config)
+    run_sql_file(conn, "intermediate/account_day_events_forget.sql")
 
 
 def _sync_columns(conn: psycopg.Connection, config: KpisFile) -> list[str]:
