@@ -135,3 +135,22 @@ def test_the_readme_kpi_declarations_validate(tmp_path):
         assert config.custom() and all(entry.label for entry in config.kpis.values())
     social = next(b for b in blocks if "unfriends_per_new_friend" in b)
     assert load(tmp_path, social).kpis["unfriends_per_new_friend"].ratio.denominator == "new_friends_90d"
+
+
+def test_a_kpi_rule_reason_names_the_kpi_by_its_label(tmp_path, monkeypatch):
+    """A CSM reads "Logins vs the previous 30 days is -47%", not the column name; a custom KPI by its label too."""
+    import shutil  # noqa: PLC0415
+
+    from customer_health.playbooks.conditions import AccountFacts, KpiRule, _kpis  # noqa: PLC0415
+    from demo.localenv import REPO_ROOT  # noqa: PLC0415
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include", include)
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    kpis_yml = include / "config" / "kpis.yml"
+    kpis_yml.write_text(kpis_yml.read_text(encoding="utf-8") + "\n  messages_30d: {label: Messages (30 days), "
+                        "description: d, count: {events: [message_sent], window: 30}}\n", encoding="utf-8")
+    facts = AccountFacts("a1", "q", "red", 20.0, "yellow", {}, {"logins_change_30d_pct": -0.47, "messages_30d": 3.0},
+                         None, False)
+    rules = [KpiRule(kpi="logins_change_30d_pct", lt=-0.3), KpiRule(kpi="messages_30d", lt=5)]
+    assert _kpis(rules, facts) == "Logins vs the previous 30 days is -47%; Messages (30 days) is 3"

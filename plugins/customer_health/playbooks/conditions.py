@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from customer_health.config.playbooks import BANDS, QUADRANTS, Play, When
 from customer_health.config.scorecards import Condition
 from customer_health.config.loader import Strict
-from customer_health.contracts.kpi_catalog import all_kpis, numeric_kpis
+from customer_health.contracts.kpi_catalog import all_kpis, label, numeric_kpis
 from customer_health.registry import PLAY_CONDITIONS
 
 SCORE_STREAMS = {"usage_events", "users", "licences", "crm_accounts", "crm_contracts", "crm_expansions", "survey_responses"}
@@ -160,7 +160,7 @@ def _kpi(rule: KpiRule, facts: AccountFacts) -> str | None:
     if not holds(rule, None if value is None else float(value)):
         return None
     shown = f"{float(value):.0%}" if rule.kpi.endswith("_pct") else f"{float(value):g}"
-    return f"{rule.kpi} is {shown}"
+    return f"{label(rule.kpi)} is {shown}"
 
 
 @play_condition("kpi", list[KpiRule], reads=lambda rules: {all_kpis()[rule.kpi] for rule in rules},
