@@ -126,22 +126,35 @@ def _compute(conn: psycopg.Connection, config: KpisFile, names: list[str], start
     statement = _Statement(config, days_since_from_state)
     assignments = [sql.SQL("{} = x.{}").format(sql.Identifier(n), sql.Identifier(n)) for n in names]
     values = [sql.SQL(", {} AS {}").format(statement.expression(n), sql.Identifier(n)) for n in names]
+    sources, joins = statement.sources_and_joins()
     run_sql_file(conn, "kpis/custom/values.sql", {"start": start, "end": end, **statement.params},
-                 sources=sql.SQL("").join(statement.sources), assignments=sql.SQL(", ").join(assignments),
-                 values=sql.SQL("").join(values), joins=sql.SQL("").join(statement.joins))
+                 sources=sources, assignments=sql.SQL(", ").join(assignments),
+                 values=sql.SQL("").join(values), joins=joins)
     run_sql_file(conn, "kpis/custom/mark_built.sql", {"start": start, "end": end, "names": names})
 
 
 class _Statement:
-    """The generated parts of values.sql: a CTE per event-reading KPI, and each KPI's value expression."""
+    """The generated parts of values.sql and each KPI's value expression.
+
+    Every KPI that reads the rollups shares ONE pass (``kpis/custom/windows.sql``):
+    one grouping of the rollups by account and day with a FILTERed measure per
+    KPI, one sort by account and day, and a window per KPI over it (Postgres
+    computes windows of the same ordering from one sort). days_since of one new
+    day reads the state instead (``kpis/custom/days_since_state.sql``, a CTE each).
+    """
 
     def __init__(self, config: KpisFile, days_since_from_state: bool):
         self.config = config
         self.from_state = days_since_from_state
-        self.sources: list[sql.Composable] = []
-        self.joins: list[sql.Composable] = []
         self.params: dict[str, object] = {}
-        self._aliases: dict[str, sql.Identifier] = {}
+        self._measures: list[sql.Composable] = []
+        self._zeros: list[sql.Composable] = []
+        self._filters: list[sql.Composable] = []
+        self._windows: list[sql.Composable] = []
+        self._reach: int | None = 0  # days before start the rollups are read from; None: all history
+        self._items: dict[str, str] = {}
+        self._state_sources: list[sql.Composable] = []
+        self._state_aliases: dict[str, sql.Identifier] = {}
 
     def expression(self, name: str) -> sql.Composable:
         entry = self.config.kpis.get(name)
@@ -151,40 +164,84 @@ class _Statement:
             return sql.SQL("({} / nullif({}, 0))").format(
                 self.expression(entry.ratio.numerator), self.expression(entry.ratio.denominator))
         if entry.change:
-            alias = self._source(entry.change.of, self.config.kpis[entry.change.of], with_previous=True)
-            return sql.SQL("({}.v / nullif({}.prev, 0) - 1)::double precision").format(alias, alias)
-        alias = self._source(name, entry, with_previous=False)
-        return sql.SQL("{}.v::double precision").format(alias)
-
-    def _source(self, name: str, entry: KpiDeclaration, with_previous: bool) -> sql.Identifier:
-        key = f"{name}/{with_previous}"
-        if key in self._aliases:
-            return self._aliases[key]
-        alias = sql.Identifier(f"k{len(self._aliases)}")
-        self._aliases[key] = alias
-        spec = entry.spec
-        filter_ = self._filter(len(self._aliases), spec)
+            item = self._windowed(entry.change.of, self.config.kpis[entry.change.of], with_previous=True)
+            return sql.SQL("(w.{} / nullif(w.{}, 0) - 1)::double precision").format(
+                sql.Identifier(f"v{item}"), sql.Identifier(f"prev{item}"))
         if entry.days_since:
             if self.from_state:
-                body = sql_statement("kpis/custom/days_since_state.sql", filter=filter_,
-                                     pick=sql.SQL("max" if spec.which == "last" else "min"),
-                                     state_day=sql.Identifier("last_day" if spec.which == "last" else "first_day"))
-            else:
-                body = sql_statement("kpis/custom/days_since_rollups.sql", filter=filter_,
-                                     pick=sql.SQL("max" if spec.which == "last" else "min"))
-        else:
-            window = spec.window
-            body = sql_statement(
-                "kpis/custom/windowed.sql", filter=filter_, measure=self._measure(entry),
-                window_back=sql.Literal(f"{window - 1} days"),
-                previous_back=sql.Literal(f"{2 * window - 1} days"), window=sql.Literal(f"{window} days"),
-                reach=sql.Literal(2 * window - 1 if with_previous else window - 1))
-        self.sources.append(sql.SQL(",\n{} AS ({})").format(alias, body))
-        self.joins.append(sql.SQL("\n    LEFT JOIN {} ON {}.account_id = t.account_id AND {}.day = t.day").format(
-            alias, alias, alias))
+                return sql.SQL("{}.v").format(self._state_source(name, entry))
+            item = self._days_since(name, entry)
+            return sql.SQL("(t.day - w.{})::double precision").format(sql.Identifier(f"hit{item}"))
+        item = self._windowed(name, entry, with_previous=False)
+        return sql.SQL("w.{}::double precision").format(sql.Identifier(f"v{item}"))
+
+    def _item(self, key: str, entry: KpiDeclaration, measure, zero: sql.Composable):
+        """A measure column of the shared pass (once per KPI), its number and whether it is new."""
+        if key in self._items:
+            return self._items[key], False
+        number = str(len(self._items))
+        self._items[key] = number
+        filter_ = self._filter(number, entry.spec)
+        self._filters.append(filter_)
+        self._measures.append(sql.SQL(", {} AS {}").format(measure(filter_), sql.Identifier(f"x{number}")))
+        self._zeros.append(sql.SQL(", {}").format(zero))
+        return number, True
+
+    def _windowed(self, name: str, entry: KpiDeclaration, with_previous: bool) -> str:
+        number, new = self._item(name, entry, self._measure(entry), sql.SQL("0"))
+        window = entry.spec.window
+        frame = sql.SQL("PARTITION BY account_id ORDER BY day RANGE BETWEEN {}::interval PRECEDING AND ")
+        x = sql.Identifier(f"x{number}")
+        if new:
+            self._windows.append(sql.SQL(", sum({}) OVER ({} CURRENT ROW) AS {}").format(
+                x, frame.format(sql.Literal(f"{window - 1} days")), sql.Identifier(f"v{number}")))
+        if with_previous and f"{name}/previous" not in self._items:
+            self._items[f"{name}/previous"] = number
+            self._windows.append(sql.SQL(", sum({}) OVER ({} {}::interval PRECEDING) AS {}").format(
+                x, frame.format(sql.Literal(f"{2 * window - 1} days")), sql.Literal(f"{window} days"),
+                sql.Identifier(f"prev{number}")))
+        if self._reach is not None:
+            self._reach = max(self._reach, 2 * window - 1 if with_previous else window - 1)
+        return number
+
+    def _days_since(self, name: str, entry: KpiDeclaration) -> str:
+        number, new = self._item(name, entry, lambda f: sql.SQL("max(day) FILTER (WHERE {})").format(f),
+                                 sql.SQL("NULL::date"))
+        if new:  # the last (max) or first (min) matching day on or before each day, peers included
+            self._windows.append(sql.SQL(", {}({}) OVER (PARTITION BY account_id ORDER BY day) AS {}").format(
+                sql.SQL("max" if entry.days_since.which == "last" else "min"), sql.Identifier(f"x{number}"),
+                sql.Identifier(f"hit{number}")))
+        self._reach = None
+        return number
+
+    def _state_source(self, name: str, entry: KpiDeclaration) -> sql.Identifier:
+        if name in self._state_aliases:
+            return self._state_aliases[name]
+        alias = sql.Identifier(f"s{len(self._state_aliases)}")
+        self._state_aliases[name] = alias
+        last = entry.days_since.which == "last"
+        body = sql_statement("kpis/custom/days_since_state.sql", filter=self._filter(f"s{len(self._state_aliases)}", entry.spec),
+                             pick=sql.SQL("max" if last else "min"),
+                             state_day=sql.Identifier("last_day" if last else "first_day"))
+        self._state_sources.append(sql.SQL(",\n{} AS ({})").format(alias, body))
         return alias
 
-    def _filter(self, number: int, spec) -> sql.Composable:
+    def sources_and_joins(self) -> tuple[sql.Composable, sql.Composable]:
+        """The CTEs after ``target`` and the joins onto the target rows ``t``."""
+        sources, joins = list(self._state_sources), [
+            sql.SQL("\n    LEFT JOIN {} ON {}.account_id = t.account_id AND {}.day = t.day").format(a, a, a)
+            for a in self._state_aliases.values()]
+        if self._measures:
+            since = (sql.SQL("'-infinity'::date") if self._reach is None
+                     else sql.SQL("%(start)s::date - {}").format(sql.Literal(self._reach)))
+            body = sql_statement("kpis/custom/windows.sql", since=since, measures=sql.SQL("").join(self._measures),
+                                 zeros=sql.SQL("").join(self._zeros), windows=sql.SQL("").join(self._windows),
+                                 any_filter=sql.SQL(" OR ").join(sql.SQL("({})").format(f) for f in self._filters))
+            sources.append(sql.SQL(",\nw AS ({})").format(body))
+            joins.append(sql.SQL("\n    JOIN w ON w.account_id = t.account_id AND w.day = t.day"))
+        return sql.SQL("").join(sources), sql.SQL("").join(joins)
+
+    def _filter(self, number: str, spec) -> sql.Composable:
         events, pattern = getattr(spec, "events", None), getattr(spec, "events_matching", None)
         if events is not None:
             self.params[f"events_{number}"] = list(events)
@@ -195,10 +252,11 @@ class _Statement:
         return sql.SQL("true")
 
     @staticmethod
-    def _measure(entry: KpiDeclaration) -> sql.Composable:
+    def _measure(entry: KpiDeclaration):
+        """The per-(account, day) measure of a windowed KPI, given its filter."""
         if entry.count:
-            return sql.SQL("sum(events)")
+            return lambda f: sql.SQL("coalesce(sum(events) FILTER (WHERE {}), 0)::numeric").format(f)
         if entry.sum:
-            return sql.SQL("sum({}) / {}").format(sql.Identifier(entry.sum.field),
-                                                   sql.Literal(_SECONDS_PER[entry.sum.scale]))
-        return sql.SQL("1")  # distinct days: one per (account, day) group
+            return lambda f: sql.SQL("coalesce(sum({}) FILTER (WHERE {}), 0) / {}").format(
+                sql.Identifier(entry.sum.field), f, sql.Literal(_SECONDS_PER[entry.sum.scale]))
+        return lambda f: sql.SQL("(count(*) FILTER (WHERE {}) > 0)::int::numeric").format(f)  # distinct days

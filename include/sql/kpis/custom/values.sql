@@ -1,8 +1,9 @@
 -- Custom KPI values (kpis.yml kinds) of the mart rows of start .. end, for the
 -- columns named in the SET list. Generated from the declarations by
--- custom_kpis.py: one CTE per event-reading KPI (the bodies are the files next
--- to this one), then one UPDATE that sets every column at once (ratios and
--- changes are expressions over the CTEs and the standard columns of the row).
+-- custom_kpis.py: one CTE w for every KPI that reads the rollups (windows.sql),
+-- one per days_since KPI of a new day read from the state (days_since_state.sql),
+-- then one UPDATE that sets every column at once (ratios and changes are
+-- expressions over them and the standard columns of the row).
 -- Event filters arrive as bind parameters, names as identifiers.
 WITH target AS MATERIALIZED (
     SELECT account_id, day FROM marts.account_daily_kpis
