@@ -51,3 +51,19 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
                             [f"ch_bench%\\_{process.pid}\\_%"]).fetchall()
     assert left == []
+
+
+def test_the_custom_kpi_benchmark_fills_times_and_drops_its_scratch_database():
+    """`python -m bench.custom_kpis --fill` (the README's command) at a tiny size: every figure, nothing left."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.custom_kpis", "--fill", "--events", "5000", "--accounts", "50", "--days", "20"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, out[-3000:]
+    assert "5,000 events, 50 accounts, 20 days filled" in out
+    assert re.search(r"full recompute .*: [\d.]+ s = [\d.]+ x the floor\n  one new day .*: [\d.]+ s, rerun [\d.]+ s", out), out
+    with psycopg.connect(ADMIN_URL) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                            [f"ch_bench_ckpis\\_{process.pid}\\_%"]).fetchall()
+    assert left == []
