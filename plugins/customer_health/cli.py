@@ -138,7 +138,7 @@ def _constant_kpis(conn) -> list[str]:
     from customer_health.contracts.kpi_catalog import numeric_kpis  # noqa: PLC0415
     from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file  # noqa: PLC0415
 
-    columns = {r["name"] for r in fetch_sql_file(conn, "evaluation/mart_columns.sql")}
+    columns = {r["name"] for r in fetch_sql_file(conn, "kpis/custom/mart_columns.sql")}
     names = sorted(n for n in numeric_kpis() if n in columns)
     if not names:
         return []

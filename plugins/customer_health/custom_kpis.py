@@ -99,9 +99,12 @@ def _sync_columns(conn: psycopg.Connection, config: KpisFile) -> list[str]:
     """Add declared columns, drop undeclared ones; returns the KPIs whose column must be (re)built over all days."""
     recorded = {r["name"]: r for r in fetch_sql_file(conn, "kpis/custom/definitions.sql")}
     declared = config.custom()
+    # ALTER TABLE locks out the mart's readers until the build commits: only when a column is missing.
+    columns = {r["name"] for r in fetch_sql_file(conn, "kpis/custom/mart_columns.sql")}
     changed = []
     for name, entry in declared.items():
-        run_sql_file(conn, "kpis/custom/add_column.sql", column=sql.Identifier(name))
+        if name not in columns:
+            run_sql_file(conn, "kpis/custom/add_column.sql", column=sql.Identifier(name))
         digest = definition_hash(name, config)
         row = recorded.get(name)
         if row is None or row["definition_hash"] != digest or row["retired_at"] is not None:
@@ -111,7 +114,8 @@ def _sync_columns(conn: psycopg.Connection, config: KpisFile) -> list[str]:
             "description": entry.description, "definition": json.dumps(entry.spec.model_dump(mode="json"))})
     for name, row in recorded.items():
         if name not in declared and row["retired_at"] is None:
-            run_sql_file(conn, "kpis/custom/drop_column.sql", column=sql.Identifier(name))
+            if name in columns:
+                run_sql_file(conn, "kpis/custom/drop_column.sql", column=sql.Identifier(name))
             run_sql_file(conn, "kpis/custom/retire.sql", {"name": name})
             log.info("custom KPI %s is no longer declared in kpis.yml: its column is dropped", name)
     return changed
