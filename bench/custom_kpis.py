@@ -77,19 +77,23 @@ def bench_custom_kpis(url: str) -> list[str]:
         conn.autocommit = True
         span = fetch_one_sql_file(conn, "kpis/custom/mart_span.sql")
         first_event_at = fetch_one_sql_file(conn, "kpis/first_event_at.sql")["first_event_at"]
-        first_day, last_day = first_event_at.astimezone(timezone.utc).date(), span["last_day"]
+        first_day = first_event_at.astimezone(timezone.utc).date()
+        # the mart's days (an empty mart, no CRM accounts: the events' days, and nothing to update)
+        mart_first = span["first_day"] or first_day
+        last_day = span["last_day"] or fetch_one_sql_file(conn, "kpis/last_event_at.sql")["last_event_at"].astimezone(
+            timezone.utc).date()
         floor_s = min(_timed(lambda: conn.execute(FLOOR)) for _ in range(3))
         conn.autocommit = False
         with conn.transaction():
             rollup_s = _timed(lambda: run_sql_file(conn, "intermediate/account_day_events.sql",
                                                    {"first_day": first_day, "last_day": last_day}))
         with conn.transaction():
-            rebuild_s = _timed(lambda: rebuild_custom_kpis(conn, first_day, span["first_day"], last_day, config))
+            rebuild_s = _timed(lambda: rebuild_custom_kpis(conn, first_day, mart_first, last_day, config))
         day_s = []
         for _ in range(2):
             with conn.transaction():
                 day_s.append(_timed(lambda: build_custom_kpis(conn, last_day, last_day, config)))
-    days = (last_day - span["first_day"]).days + 1
+    days = (last_day - mart_first).days + 1 if span["first_day"] else 0
     return [
         f"custom KPIs ({len(DECLARED)} declared, every kind; {days} days of the mart; load average {load_average()}):",
         f"  floor (one-pass CREATE TABLE AS ... GROUP BY account, day over the events): {floor_s:.2f} s",
