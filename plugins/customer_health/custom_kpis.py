@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import date, timezone
 
 import psycopg
@@ -65,6 +66,7 @@ def build_custom_kpis(conn: psycopg.Connection, first_day: date, day: date, conf
         first_event_at = fetch_one_sql_file(conn, "kpis/first_event_at.sql")["first_event_at"]
         if first_event_at is not None:  # first build with this rollup: all history once, in one pass
             first_day = min(first_day, first_event_at.astimezone(timezone.utc).date())
+    started = time.perf_counter()
     span = {"first_day": first_day, "last_day": day}
     run_sql_file(conn, "intermediate/account_day_events.sql", span)
     through = fetch_one_sql_file(conn, "intermediate/account_event_state_through.sql")["through"]
@@ -73,6 +75,9 @@ def build_custom_kpis(conn: psycopg.Connection, first_day: date, day: date, conf
     backfill = _sync_columns(conn, config)
     _backfill(conn, config, backfill)
     _compute(conn, config, list(config.custom()), day, day, days_since_from_state=state_is_of_the_day)
+    log.info("custom KPIs of %s: %d declared (%d backfilled), days_since from the %s, in %.2f s", day,
+             len(config.custom()), len(backfill), "state" if state_is_of_the_day else "rollups",
+             time.perf_counter() - started)
 
 
 def rebuild_custom_kpis(conn: psycopg.Connection, first_day: date, start: date, end: date, config: KpisFile) -> None:
@@ -80,11 +85,14 @@ def rebuild_custom_kpis(conn: psycopg.Connection, first_day: date, start: date, 
     if not config.custom():
         _without_custom_kpis(conn, config)
         return
+    started = time.perf_counter()
     run_sql_file(conn, "intermediate/account_day_events.sql", {"first_day": first_day, "last_day": end})
     run_sql_file(conn, "intermediate/account_event_state_rebuild.sql")
     backfill = _sync_columns(conn, config)
     _backfill(conn, config, backfill)
     _compute(conn, config, [n for n in config.custom() if n not in backfill], start, end)
+    log.info("custom KPIs of %s .. %s (rollups from %s): %d declared (%d backfilled over the whole mart) in %.2f s",
+             start, end, first_day, len(config.custom()), len(backfill), time.perf_counter() - started)
 
 
 def _without_custom_kpis(conn: psycopg.Connection, config: KpisFile) -> None:
