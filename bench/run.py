@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.kpis import main as bench_kpis
 
         bench_kpis(warehouse_url)  # KPIs on the same events: full recompute, one new day, the floor
+        from bench.custom_kpis import main as bench_custom_kpis
+
+        bench_custom_kpis(warehouse_url)  # the kpis.yml declarations on the same events (issue 14)
     finally:
         if not args.keep:
             for dbname in (warehouse_db, product_db):

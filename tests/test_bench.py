@@ -34,6 +34,8 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
     # issue 14's floor of a full recompute, and the ratio to it
     assert re.search(r"floor: one-pass CREATE TABLE AS \.\.\. GROUP BY account, day\s+[\d.]+ s", out), out[-3000:]
     assert re.search(r"full recompute / one-pass floor\s+[\d.]+ x", out), out[-3000:]
+    assert re.search(r"custom KPIs \(8 declared.*\n.*floor.*\n.*rollup.*\n  full recompute .*: [\d.]+ s = [\d.]+ x the floor"
+                     r"\n  one new day .*: [\d.]+ s, rerun [\d.]+ s", out), out[-3000:]  # the kpis.yml declarations
     # each size of SIZES: same events per day (500), so 20 and 40 days of history
     assert "scoring at 10k: 10,000 events, 200 accounts, 20 days of history" in out
     assert "scoring at 20k: 20,000 events, 200 accounts, 40 days of history" in out
@@ -51,4 +53,20 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
     with psycopg.connect(ADMIN_URL) as conn:
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
                             [f"ch_bench%\\_{process.pid}\\_%"]).fetchall()
+    assert left == []
+
+
+def test_the_custom_kpi_benchmark_fills_times_and_drops_its_scratch_database():
+    """`python -m bench.custom_kpis --fill` (the README's command) at a tiny size: every figure, nothing left."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'plugins'}{os.pathsep}{REPO_ROOT}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.custom_kpis", "--fill", "--events", "5000", "--accounts", "50", "--days", "20"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, out[-3000:]
+    assert "5,000 events, 50 accounts, 20 days filled" in out
+    assert re.search(r"full recompute .*: [\d.]+ s = [\d.]+ x the floor\n  one new day .*: [\d.]+ s, rerun [\d.]+ s", out), out
+    with psycopg.connect(ADMIN_URL) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                            [f"ch_bench_ckpis\\_{process.pid}\\_%"]).fetchall()
     assert left == []

@@ -78,19 +78,29 @@ def _check_config_against_data(kpis_config) -> int:
         return 0
     with conn:
         configured = sorted({kpis_config.login_event, *kpis_config.core_actions, *kpis_config.milestones})
+        declared = sorted({e for entry in kpis_config.custom().values() for e in getattr(entry.spec, "events", None) or []})
         try:
             known = int(frame(conn, "evaluation/event_names_known.sql")["known"].iloc[0])
             unused = list(frame(conn, "evaluation/unused_event_names.sql", {"configured": configured})["name"])
-            others = list(frame(conn, "evaluation/event_names_not_configured.sql", {"configured": configured})["name"])
+            others = list(frame(conn, "evaluation/event_names_not_configured.sql",
+                                {"configured": configured + declared})["name"])
+            recorded = set(frame(conn, "evaluation/event_names_not_configured.sql", {"configured": []})["name"])
+            custom_warnings = [] if not known else _custom_kpis_without_events(conn, kpis_config, recorded)
+            constant = _constant_kpis(conn)
         except psycopg.errors.UndefinedTable:
             print("warehouse not migrated yet, data checks skipped (run `python -m customer_health migrate`)")
             return 0
+    for name in constant:
+        print(f"WARNING kpis.yml: KPI {name!r} had one value for every account over the last 30 days of "
+              "marts.account_daily_kpis: it cannot tell accounts apart (no data behind it, or its events never occur)")
     if not known:
         # The names come from the dictionary the KPI build keeps: before the first build every name
         # would look unused, which is not what the data says.
         print("kpis.yml: event names not checked against the data: no KPI build has read the events yet "
               "(run `python -m customer_health score`, or the build_health_scores DAG, then validate again)")
         return 0
+    for warning in custom_warnings:
+        print(warning)
     for name in unused:
         print(f"WARNING kpis.yml: event {name!r} never occurs in staging.usage_events: every KPI counting it is zero")
     if unused:
@@ -101,6 +111,47 @@ def _check_config_against_data(kpis_config) -> int:
     else:
         print(f"kpis.yml: all {len(configured)} configured event names occur in the data - OK")
     return 0
+
+
+def _custom_kpis_without_events(conn, kpis_config, recorded: set[str]) -> list[str]:
+    """A warning per custom KPI of kpis.yml whose events (names or pattern) never occur in the recorded event names."""
+    from customer_health.evaluation.evaluate import frame  # noqa: PLC0415
+
+    warnings = []
+    for name, entry in kpis_config.custom().items():
+        events, pattern = getattr(entry.spec, "events", None), getattr(entry.spec, "events_matching", None)
+        missing = [e for e in events or [] if e not in recorded]
+        if missing:
+            warnings.append(f"WARNING kpis.yml: kpis.{name}: event {', '.join(map(repr, missing))} never occurs in "
+                            f"staging.usage_events" + (": the KPI is zero (or NULL) for everyone" if len(missing) == len(events) else ""))
+        if pattern is not None and not int(frame(conn, "evaluation/event_names_matching.sql",
+                                                 {"pattern": pattern})["matching"].iloc[0]):
+            warnings.append(f"WARNING kpis.yml: kpis.{name}: events_matching {pattern!r} matches no event name in "
+                            "staging.usage_events: the KPI is zero (or NULL) for everyone")
+    return warnings
+
+
+def _constant_kpis(conn) -> list[str]:
+    """Numeric KPIs (standard and custom) that held one value for all accounts over the mart's last 30 days."""
+    from psycopg import sql  # noqa: PLC0415
+
+    from customer_health.contracts.kpi_catalog import numeric_kpis  # noqa: PLC0415
+    from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file  # noqa: PLC0415
+
+    columns = {r["name"] for r in fetch_sql_file(conn, "kpis/custom/mart_columns.sql")}
+    names = sorted(n for n in numeric_kpis() if n in columns)
+    if not names:
+        return []
+    tests = sql.SQL(", ").join(sql.SQL("(min({0}) IS NOT DISTINCT FROM max({0}) AND count({0}) IN (0, count(*))) AS {0}").format(sql.Identifier(n))
+                               for n in names)
+    row = fetch_one_sql_file(conn, "evaluation/constant_kpis.sql", constant_tests=tests)
+    return [n for n in names if row[n]] if any(row.values()) and _mart_has_rows(conn) else []
+
+
+def _mart_has_rows(conn) -> bool:
+    from customer_health.warehouse.sqlfiles import fetch_one_sql_file  # noqa: PLC0415
+
+    return fetch_one_sql_file(conn, "kpis/custom/mart_span.sql")["first_day"] is not None
 
 
 def cmd_validate_scorecards(args) -> int:

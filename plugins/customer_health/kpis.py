@@ -58,6 +58,7 @@ import psycopg
 from psycopg import sql
 
 from customer_health.config.kpis import KpisFile, load_kpis
+from customer_health.custom_kpis import build_custom_kpis, rebuild_custom_kpis
 from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, read_sql, run_sql_file
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def build_kpis(conn: psycopg.Connection, day: date, config: KpisFile | None = No
                                           "day": day, "start": day, "end": day}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
+        build_custom_kpis(conn, first_day, day, config)
     log.info("KPIs of %s: %d accounts in %.2f s", day, rows, time.perf_counter() - started)
     return rows
 
@@ -109,6 +111,7 @@ def rebuild_kpis(conn: psycopg.Connection, start: date, end: date, config: KpisF
                                           "start": start, "end": end}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
         rows = _write_kpis(conn, params)
+        rebuild_custom_kpis(conn, first_day, start, end, config)
     log.info("KPIs of %s .. %s: %d rows in %.2f s", start, end, rows, time.perf_counter() - started)
     return rows
 

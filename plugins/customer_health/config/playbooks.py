@@ -21,7 +21,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
 from customer_health.config.templates import render
-from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS, all_kpis, numeric_kpis
 from customer_health.paths import config_dir
 from customer_health.registry import DELIVERY_CHANNELS, PLAY_CONDITIONS
 
@@ -167,17 +167,18 @@ def template_problem(text: str, play: Play) -> str | None:
     guaranteed = set()
     for name, params in play.when.given():
         guaranteed |= PLAY_CONDITIONS.get(name).guarantees(params)
-    for context, sample in ((SAMPLE_CONTEXT, "a sample account"), (sparse_context(guaranteed), "an account missing "
+    full = sample_context()
+    for context, sample in ((full, "a sample account"), (sparse_context(guaranteed), "an account missing "
                             "values (any KPI, the score, the CMI or an account detail may be None on a real day)")):
         try:
             render(text, context)
         except UndefinedError as exc:
             return (f"template error: {exc}; a template can use {', '.join(sorted(SAMPLE_CONTEXT))}, "
-                    f"and kpis.<name> for a KPI of the catalogue: {', '.join(sorted(ALL_KPIS))}")
+                    f"and kpis.<name> for a KPI of the catalogue: {', '.join(sorted(all_kpis()))}")
         except TemplateError as exc:  # syntax, sandbox, or over its budget of steps, size or time
             return f"template error: {exc}"
         except Exception as exc:  # noqa: BLE001 - whatever a template's data does, validation reports it
-            if context is SAMPLE_CONTEXT:
+            if context is full:
                 return f"template error: {type(exc).__name__}: {exc}"
             return (f"template fails for {sample}: {type(exc).__name__}: {exc}; guard the value, e.g. "
                     "{% if kpis.nps_latest is not none %}...{% endif %} or {{ kpis.nps_latest | default(0, true) }}")
@@ -205,10 +206,17 @@ NULLABLE = {"account": ("industry", "region", "employees", "lifecycle_stage", "a
             "score": ("value", "change_7d", "change_30d"), "cmi": ("value", "assessed_at")}
 
 
+def sample_context() -> dict:
+    """SAMPLE_CONTEXT with ``kpis`` holding every KPI of the catalogue in force (the custom ones of kpis.yml too)."""
+    numeric = numeric_kpis()
+    return {**SAMPLE_CONTEXT, "kpis": {k: 1 if k in numeric else "x" for k in all_kpis()}}
+
+
 def sparse_context(guaranteed: set[str]) -> dict:
-    """SAMPLE_CONTEXT with every KPI and every NULLABLE value None, except the dotted names in ``guaranteed``."""
-    context = {key: dict(value) if isinstance(value, dict) else value for key, value in SAMPLE_CONTEXT.items()}
-    context["kpis"] = {k: (v if f"kpis.{k}" in guaranteed else None) for k, v in SAMPLE_CONTEXT["kpis"].items()}
+    """The sample context with every KPI and every NULLABLE value None, except the dotted names in ``guaranteed``."""
+    sample = sample_context()
+    context = {key: dict(value) if isinstance(value, dict) else value for key, value in sample.items()}
+    context["kpis"] = {k: (v if f"kpis.{k}" in guaranteed else None) for k, v in sample["kpis"].items()}
     context["score"]["top_drivers"] = []
     for part, names in NULLABLE.items():
         context[part].update({n: None for n in names if f"{part}.{n}" not in guaranteed})

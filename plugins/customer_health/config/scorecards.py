@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from customer_health.config.loader import Strict, config_version, load_yaml
-from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import all_kpis, numeric_kpis
 from customer_health.contracts.streams import STREAMS
 from customer_health.paths import config_dir
 
@@ -67,13 +67,13 @@ class Condition(Strict):
 def check_segment(segment: dict[str, Condition]) -> None:
     """A segment names known KPIs and compares numbers with numbers, text with eq / ne / in / not_in."""
     for field, condition in segment.items():
-        if field not in ALL_KPIS:
-            raise ValueError(f"segment field {field!r} unknown; allowed: {', '.join(sorted(ALL_KPIS))}")
+        if field not in all_kpis():
+            raise ValueError(f"segment field {field!r} unknown; allowed: {', '.join(sorted(all_kpis()))}")
         for op, value in condition.tests():
             values = value if isinstance(value, list) else [value]
-            if field in NUMERIC_KPIS and not all(isinstance(v, (int, float)) for v in values):
+            if field in numeric_kpis() and not all(isinstance(v, (int, float)) for v in values):
                 raise ValueError(f"segment.{field}.{op}: {field} is a number; compare it with numbers, got {value!r}")
-            if field not in NUMERIC_KPIS and op in ("lt", "lte", "gt", "gte"):
+            if field not in numeric_kpis() and op in ("lt", "lte", "gt", "gte"):
                 raise ValueError(f"segment.{field}.{op}: {field} is text; use eq, ne, in or not_in")
 
 
@@ -95,8 +95,8 @@ class Measure(Strict):
 
     @model_validator(mode="after")
     def _fits(self):
-        if self.kpi not in NUMERIC_KPIS:
-            raise ValueError(f"kpi {self.kpi!r} is not a numeric KPI; allowed: {', '.join(sorted(NUMERIC_KPIS))}")
+        if self.kpi not in numeric_kpis():
+            raise ValueError(f"kpi {self.kpi!r} is not a numeric KPI; allowed: {', '.join(sorted(numeric_kpis()))}")
         if self.method == "thresholds":
             if self.red is None or self.green is None:
                 raise ValueError("method thresholds needs red and green cut points")

@@ -22,7 +22,8 @@ from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.kpis import KpisFile
 from customer_health.evaluation import statistics as st
 from customer_health.paths import read_sql
-from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import label as kpi_label
+from customer_health.contracts.kpi_catalog import numeric_kpis
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
@@ -437,8 +438,8 @@ def _measure_diagnostics(measures: pd.DataFrame, saturated_share: float) -> list
         if values.empty:
             kpi = rows["kpi"].iloc[0]
             out.append(Diagnostic("missing_measure", measure, scope,
-                                  f"{measure} had no value on any of {len(rows)} rows: its KPI {kpi} is empty for every "
-                                  f"account here (it is built from the {NUMERIC_KPIS.get(kpi, '?')} stream; per-seat KPIs "
+                                  f"{measure} had no value on any of {len(rows)} rows: its KPI {kpi_label(kpi)} ({kpi}) is empty for every "
+                                  f"account here (it is built from the {numeric_kpis().get(kpi, '?')} stream; per-seat KPIs "
                                   "also need licences, login KPIs the login_event of kpis.yml). Its weight is spread over "
                                   "the other measures and lowers every account's coverage: drop it from this scorecard, "
                                   "or feed its KPI."))
@@ -459,7 +460,7 @@ def _measure_diagnostics(measures: pd.DataFrame, saturated_share: float) -> list
 
 def _kpi_metrics(kpis: pd.DataFrame, samples: int, seed: int, min_churned: int) -> list[Metric]:
     out = []
-    for kpi in sorted(k for k in NUMERIC_KPIS if k in kpis.columns):
+    for kpi in sorted(k for k in numeric_kpis() if k in kpis.columns):
         values = pd.to_numeric(kpis[kpi], errors="coerce").to_numpy(dtype=float)
         if np.isnan(values).all():
             continue

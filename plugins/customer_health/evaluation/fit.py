@@ -57,7 +57,7 @@ from customer_health.evaluation.evaluate import (
     live_version,
     reference_dates,
 )
-from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import numeric_kpis
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def fit_scorecard(
                   f"among {len(train):,} on the fitting dates ({', '.join(map(str, train_dates))}); at least "
                   f"{settings.min_churned_rows} are needed (evaluation.yml min_churned_rows); nothing written.", segment)
         return fit, None
-    candidates = [k for k in sorted(NUMERIC_KPIS) if k in rows.columns and k not in NEVER_CANDIDATES
+    candidates = [k for k in sorted(numeric_kpis()) if k in rows.columns and k not in NEVER_CANDIDATES
                   and k not in leaky and pd.to_numeric(rows[k], errors="coerce").notna().any()]
     screened = []
     for kpi in candidates:

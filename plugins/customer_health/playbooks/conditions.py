@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from customer_health.config.playbooks import BANDS, QUADRANTS, Play, When
 from customer_health.config.scorecards import Condition
 from customer_health.config.loader import Strict
-from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import all_kpis, label, numeric_kpis
 from customer_health.registry import PLAY_CONDITIONS
 
 SCORE_STREAMS = {"usage_events", "users", "licences", "crm_accounts", "crm_contracts", "crm_expansions", "survey_responses"}
@@ -121,8 +121,8 @@ class KpiRule(Condition):
 
     @model_validator(mode="after")
     def _numeric(self):
-        if self.kpi not in NUMERIC_KPIS:
-            raise ValueError(f"kpi {self.kpi!r} is not a numeric KPI; allowed: {', '.join(sorted(NUMERIC_KPIS))}")
+        if self.kpi not in numeric_kpis():
+            raise ValueError(f"kpi {self.kpi!r} is not a numeric KPI; allowed: {', '.join(sorted(numeric_kpis()))}")
         return self
 
 
@@ -160,10 +160,10 @@ def _kpi(rule: KpiRule, facts: AccountFacts) -> str | None:
     if not holds(rule, None if value is None else float(value)):
         return None
     shown = f"{float(value):.0%}" if rule.kpi.endswith("_pct") else f"{float(value):g}"
-    return f"{rule.kpi} is {shown}"
+    return f"{label(rule.kpi)} is {shown}"
 
 
-@play_condition("kpi", list[KpiRule], reads=lambda rules: {ALL_KPIS[rule.kpi] for rule in rules},
+@play_condition("kpi", list[KpiRule], reads=lambda rules: {all_kpis()[rule.kpi] for rule in rules},
                 guarantees=lambda rules: {f"kpis.{rule.kpi}" for rule in rules})
 def _kpis(rules: list[KpiRule], facts: AccountFacts) -> str | None:
     reasons = [_kpi(rule, facts) for rule in rules]

@@ -27,7 +27,7 @@ import psycopg
 from customer_health.config.scorecards import ScorecardsFile
 from psycopg import sql
 
-from customer_health.contracts.kpi_catalog import NUMERIC_KPIS
+from customer_health.contracts.kpi_catalog import numeric_kpis
 from customer_health.scoring.quality_gate import StreamQuality, configured_streams, judge_streams
 from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
@@ -76,7 +76,7 @@ def register_version(conn: psycopg.Connection, config: ScorecardsFile, version: 
                 run_sql_file(conn, "scoring/register/scorecard_measure.sql", {
                     "version": version, "scorecard": card.name, "group_name": group_name,
                     "group_weight": group.weight, "measure": measure_name, "kpi": m.kpi,
-                    "stream": NUMERIC_KPIS[m.kpi], "direction": m.direction, "method": m.method,
+                    "stream": numeric_kpis()[m.kpi], "direction": m.direction, "method": m.method,
                     "red": m.red, "green": m.green, "weight": m.weight,
                     "missing_score": None if m.missing == "skip" else m.missing.score,
                 })
@@ -159,7 +159,7 @@ def _kv_columns(config: ScorecardsFile) -> sql.Composable:
     return sql.SQL(", ").join(
         sql.SQL("({}, k.{}::text, {})").format(
             sql.Literal(f), sql.Identifier(f),
-            sql.SQL("k.{}::numeric").format(sql.Identifier(f)) if f in NUMERIC_KPIS else sql.SQL("NULL::numeric"))
+            sql.SQL("k.{}::numeric").format(sql.Identifier(f)) if f in numeric_kpis() else sql.SQL("NULL::numeric"))
         for f in fields)
 
 
