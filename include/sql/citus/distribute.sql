@@ -13,6 +13,8 @@ SELECT create_distributed_table('staging.churn_events', 'account_id', colocate_w
 SELECT create_distributed_table('intermediate.account_day_activity', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('intermediate.user_day_activity', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('intermediate.account_day_state', 'account_id', colocate_with => 'staging.crm_accounts');
+SELECT create_distributed_table('intermediate.account_day_events', 'account_id', colocate_with => 'staging.crm_accounts');
+SELECT create_distributed_table('intermediate.account_event_state', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.accounts', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.account_daily_kpis', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.health_scores', 'account_id', colocate_with => 'staging.crm_accounts');
@@ -34,6 +36,8 @@ SELECT create_reference_table('meta.source_quality');
 SELECT create_reference_table('meta.scoring_runs');
 SELECT create_reference_table('intermediate.event_names');
 SELECT create_reference_table('intermediate.rolled_up_days');
+SELECT create_reference_table('intermediate.account_event_state_through');
+SELECT create_reference_table('meta.kpi_definitions');
 SELECT create_reference_table('staging.crm_owners');
 
 -- Needs a key change first: per account, but a unique key without account_id. A migration would
