@@ -6,7 +6,8 @@ Implements what the pipeline uses, as HubSpot documents it:
 
 - ``POST /crm/v3/objects/{type}/search`` for companies, deals, p_cmi_assessment,
   p_csm_sentiment and tasks: filter groups (OR of ANDed filters) with
-  EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN (at most 100 values each),
+  EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN (at most 100 values each; text
+  matched regardless of case),
   HAS_PROPERTY, NOT_HAS_PROPERTY; dates compare as instants whether given as epoch ms or
   ISO 8601; sorts; ``limit`` (default 10, at most 200) and offset ``after``
   tokens; at most 10,000 results per search, like the real API.
@@ -272,9 +273,9 @@ def _matches(obj: dict, spec: dict) -> bool:
         return actual is not None
     if operator == "NOT_HAS_PROPERTY":
         return actual is None
-    if operator in ("IN", "NOT_IN"):
-        listed = {_comparable(v) for v in spec.get("values") or []}
-        return (actual in listed) == (operator == "IN") and actual is not None
+    if operator in ("IN", "NOT_IN"):  # text matches regardless of case, as HubSpot's IN does
+        listed = {_folded(_comparable(v)) for v in spec.get("values") or []}
+        return (_folded(actual) in listed) == (operator == "IN") and actual is not None
     wanted = _comparable(spec.get("value"))
     if operator == "BETWEEN":
         high = _comparable(spec.get("highValue"))
@@ -289,6 +290,10 @@ def _matches(obj: dict, spec: dict) -> bool:
     if operator in ("EQ", "NEQ"):
         return actual is not None and comparisons[operator](actual, wanted)
     return _ordered(actual, wanted) and comparisons[operator](actual, wanted)
+
+
+def _folded(comparable: tuple | None) -> tuple | None:
+    return (1, comparable[1].casefold()) if comparable and comparable[0] == 1 else comparable
 
 
 def _ordered(a: tuple | None, b: tuple | None) -> bool:

@@ -257,6 +257,25 @@ def test_a_batch_push_of_more_than_100_tasks_is_exactly_once_across_a_crash_afte
                                                            "found_existing": task_id in task_ids[100:]})]
 
 
+def test_a_marker_with_capitals_is_found_by_the_lowercase_in_search(warehouse, crm_api, portal, monkeypatch):
+    task_id = add_task(warehouse, account="ACME-7")  # an account id from a non-HubSpot source
+    record = crm._record_push
+    crashes = []
+
+    def crash_once(*args):
+        if not crashes:
+            crashes.append(args)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return record(*args)
+
+    monkeypatch.setattr(crm, "_record_push", crash_once)
+    with pytest.raises(DeliveryFailed):
+        push_tasks(warehouse, "crm_tasks")
+    assert push_tasks(warehouse, "crm_tasks") == 1
+    assert len(creates(crm_api)) == 1 and len(crm_tasks(portal)) == 1
+    assert history(warehouse, task_id)[0][1] == {"crm_task_id": crashes[0][2], "found_existing": True}
+
+
 def test_a_batch_create_whose_answer_is_lost_is_retried_by_searching_first(warehouse, crm_api, portal, monkeypatch):
     task_ids = [add_task(warehouse, account=str(6000 + i)) for i in range(130)]
     client = crm_client()

@@ -145,20 +145,27 @@ def _find_or_create_batch_once(client: HubSpotClient, tasks: list[dict]) -> dict
 
 
 def _find_all(client: HubSpotClient, markers: list[str]) -> dict[str, str]:
-    """Marker -> CRM id of the oldest task carrying it, for the markers that are in the CRM (one search, paged)."""
+    """Marker -> CRM id of the oldest task carrying it, for the markers that are in the CRM (one search, paged).
+
+    HubSpot wants ``IN`` values of a text property in lowercase and matches
+    them regardless of case, so the values go lowercased and the answers are
+    matched back the same way (a marker's account id may hold capitals; the
+    task id in front keeps the markers of one batch distinct).
+    """
+    by_key = {value.lower(): value for value in markers}
     body = {
-        "filterGroups": [{"filters": [{"propertyName": MARKER_PROPERTY, "operator": "IN", "values": markers}]}],
+        "filterGroups": [{"filters": [{"propertyName": MARKER_PROPERTY, "operator": "IN", "values": sorted(by_key)}]}],
         "properties": [MARKER_PROPERTY],
         "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
         "limit": SEARCH_PAGE,
     }
-    wanted, found, seen = set(markers), {}, Counter()
+    found, seen = {}, Counter()
     after = None
     while True:
         page = client.search_once(TASKS, {**body, **({"after": after} if after else {})})
         for result in page.get("results") or []:
-            value = (result.get("properties") or {}).get(MARKER_PROPERTY)
-            if value in wanted:
+            value = by_key.get(((result.get("properties") or {}).get(MARKER_PROPERTY) or "").lower())
+            if value is not None:
                 seen[value] += 1
                 found.setdefault(value, str(result["id"]))  # ascending ids: the first is the oldest
         after = next_after(page)
