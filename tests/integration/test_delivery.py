@@ -299,6 +299,27 @@ def test_a_batch_create_whose_answer_is_lost_is_retried_by_searching_first(wareh
     assert len({task_row(warehouse, t)["crm_task_id"] for t in task_ids}) == 130
 
 
+def test_a_garbled_batch_create_answer_is_retried_not_taken_for_a_refusal(warehouse, crm_api, portal, monkeypatch):
+    task_ids = [add_task(warehouse, account=str(8000 + i)) for i in range(3)]
+    client = crm_client()
+    send = client.session.request
+    bodies = []
+
+    def cut_the_create_answer(method, url, **kwargs):
+        response = send(method, url, **kwargs)
+        if url.endswith(f"{TASKS}/search"):
+            bodies.append(kwargs["json"])
+        if url.endswith(BATCH_CREATE):
+            response._content = response.content[:20]  # a proxy cut it off: the tasks exist all the same
+        return response
+
+    monkeypatch.setattr(client.session, "request", cut_the_create_answer)
+    assert push_tasks(warehouse, client) == 3
+    assert len(creates(crm_api)) == 1 and len(crm_tasks(portal)) == 3
+    assert [history(warehouse, t)[0][1]["found_existing"] for t in task_ids] == [True] * 3
+    assert in_filter_sizes(bodies) == [3, 3], "the batch retried whole (one search again), not split one by one"
+
+
 def test_a_refused_batch_is_pushed_one_by_one_so_only_the_bad_task_fails(warehouse, crm_api, portal, monkeypatch):
     good, bad, other = (add_task(warehouse, account=str(7000 + i)) for i in range(3))
     payload = crm.task_payload

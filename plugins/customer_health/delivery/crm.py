@@ -49,7 +49,7 @@ from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.delivery.common import Channel, deliver_each, register_channel, require_idle
 from customer_health.paths import read_sql
 from customer_health.sources.hubspot_client import HubSpotClient, next_after
-from customer_health.sources.http import ApiError
+from customer_health.sources.http import ApiError, NotJSONError
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,8 @@ def _find_or_create_batch_once(client: HubSpotClient, tasks: list[dict]) -> dict
     if missing:
         try:  # exactly one POST for the batch
             answer = client.request_once("POST", BATCH_CREATE_PATH, json={"inputs": [task_payload(t) for t in missing]})
+        except NotJSONError:
+            raise  # a garbled answer may follow a create: retried as a whole, searching first
         except ApiError as exc:
             raise BatchRefused(str(exc)) from exc
         # HubSpot does not promise results in input order: match them by marker.
