@@ -6,14 +6,18 @@ Implements what the pipeline uses, as HubSpot documents it:
 
 - ``POST /crm/v3/objects/{type}/search`` for companies, deals, p_cmi_assessment,
   p_csm_sentiment and tasks: filter groups (OR of ANDed filters) with
-  EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN, HAS_PROPERTY,
-  NOT_HAS_PROPERTY; dates compare as instants whether given as epoch ms or
+  EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN (at most 100 values each; text
+  matched regardless of case),
+  HAS_PROPERTY, NOT_HAS_PROPERTY; dates compare as instants whether given as epoch ms or
   ISO 8601; sorts; ``limit`` (default 10, at most 200) and offset ``after``
   tokens; at most 10,000 results per search, like the real API.
 - ``GET /crm/v3/owners`` with ``limit`` (at most 500) and ``after``.
 - ``GET /crm/v3/objects/{type}/{id}``.
-- Tasks for delivery: ``POST /crm/v3/objects/tasks`` (201) and
-  ``PATCH /crm/v3/objects/tasks/{id}`` (a CSM completing one). Tasks are
+- Tasks for delivery: ``POST /crm/v3/objects/tasks`` (201),
+  ``POST /crm/v3/objects/tasks/batch/create`` (201; at most 100 inputs, and
+  all or nothing: one invalid input refuses the whole call with a 400 and
+  creates none, as HubSpot does without ``objectWriteTraceId`` multi-status)
+  and ``PATCH /crm/v3/objects/tasks/{id}`` (a CSM completing one). Tasks are
   kept in memory and in ``tasks.json`` beside the data, so they survive a
   restart and can be inspected.
 
@@ -48,6 +52,7 @@ from demo.emulators.common import (
 READ_ONLY_TYPES = ("companies", "deals", "p_csm_sentiment", "p_cmi_assessment")
 SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SEARCH_RESULT_CAP = 10, 200, 10_000
 OWNERS_DEFAULT_LIMIT, OWNERS_MAX_LIMIT = 100, 500
+BATCH_MAX_INPUTS, FILTER_MAX_VALUES = 100, 100
 FIRST_TASK_ID = 90_000_000_001
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 CATEGORIES = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION", 404: "OBJECT_NOT_FOUND",
@@ -77,6 +82,7 @@ class HubSpot:
             ("POST", re.compile(r"/crm/v3/objects/(?P<object_type>[^/]+)/search"), self.search),
             ("GET", re.compile(r"/crm/v3/owners/?"), self.list_owners),
             ("POST", re.compile(r"/crm/v3/objects/tasks"), self.create_task),
+            ("POST", re.compile(r"/crm/v3/objects/tasks/batch/create"), self.create_tasks),
             ("GET", re.compile(one_object), self.read),
             ("PATCH", re.compile(r"/crm/v3/objects/tasks/(?P<object_id>[^/]+)"), self.update_task),
         ]
@@ -104,6 +110,10 @@ class HubSpot:
             raise HTTPError(400, f"Search results are capped at {SEARCH_RESULT_CAP}; "
                                  "narrow the filters instead of paging further.")
         groups = body.get("filterGroups") or []
+        for spec in (f for g in groups for f in g.get("filters") or []):
+            if len(spec.get("values") or []) > FILTER_MAX_VALUES:
+                raise HTTPError(400, f"{spec.get('operator')} accepts at most {FILTER_MAX_VALUES} values, "
+                                     f"got {len(spec['values'])}.")
         matches = [o for o in objects
                    if not groups or any(all(_matches(o, f) for f in g.get("filters") or [])
                                         for g in groups)]
@@ -138,24 +148,46 @@ class HubSpot:
         return Reply(200, _render(found, wanted.split(",") if wanted else None))
 
     def create_task(self, request: Request) -> Reply:
-        properties = _properties_of(request.body)
-        if not properties.get("hs_timestamp"):
-            raise HTTPError(400, "Property hs_timestamp is required for tasks.")
+        (task,) = self._create_tasks([request.body])
+        return Reply(201, _render(task, None))
+
+    def create_tasks(self, request: Request) -> Reply:
+        """Batch create: every input is checked before any is stored, so a refused call created nothing."""
+        inputs = request.body.get("inputs") if isinstance(request.body, dict) else None
+        if not isinstance(inputs, list) or not inputs:
+            raise HTTPError(400, "The body needs a non-empty 'inputs' array.")
+        if len(inputs) > BATCH_MAX_INPUTS:
+            raise HTTPError(400, f"Batch create accepts at most {BATCH_MAX_INPUTS} inputs, got {len(inputs)}.")
+        started = hubspot_now()
+        tasks = self._create_tasks(inputs)
+        return Reply(201, {"status": "COMPLETE", "results": [_render(t, None) for t in tasks],
+                           "startedAt": started, "completedAt": hubspot_now()})
+
+    def _create_tasks(self, bodies: list) -> list[dict]:
+        checked = []
+        for body in bodies:
+            properties = _properties_of(body)
+            if not properties.get("hs_timestamp"):
+                raise HTTPError(400, "Property hs_timestamp is required for tasks.")
+            checked.append((properties, body.get("associations") or []))
         now = hubspot_now()
         with self._tasks_lock:
             tasks = self.objects["tasks"]
-            task_id = str(max(map(int, tasks), default=FIRST_TASK_ID - 1) + 1)
-            task = {
-                "id": task_id,
-                "properties": properties | {"hs_createdate": now, "hs_lastmodifieddate": now},
-                "createdAt": now,
-                "updatedAt": now,
-                "archived": False,
-                "associations": request.body.get("associations") or [],
-            }
-            tasks[task_id] = task
+            next_id = max(map(int, tasks), default=FIRST_TASK_ID - 1) + 1
+            created = []
+            for offset, (properties, associations) in enumerate(checked):
+                task_id = str(next_id + offset)
+                tasks[task_id] = {
+                    "id": task_id,
+                    "properties": properties | {"hs_createdate": now, "hs_lastmodifieddate": now},
+                    "createdAt": now,
+                    "updatedAt": now,
+                    "archived": False,
+                    "associations": associations,
+                }
+                created.append(tasks[task_id])
             self._save_tasks()
-        return Reply(201, _render(task, None))
+        return created
 
     def update_task(self, request: Request) -> Reply:
         changes = _properties_of(request.body)
@@ -241,9 +273,9 @@ def _matches(obj: dict, spec: dict) -> bool:
         return actual is not None
     if operator == "NOT_HAS_PROPERTY":
         return actual is None
-    if operator in ("IN", "NOT_IN"):
-        listed = {_comparable(v) for v in spec.get("values") or []}
-        return (actual in listed) == (operator == "IN") and actual is not None
+    if operator in ("IN", "NOT_IN"):  # text matches regardless of case, as HubSpot's IN does
+        listed = {_folded(_comparable(v)) for v in spec.get("values") or []}
+        return (_folded(actual) in listed) == (operator == "IN") and actual is not None
     wanted = _comparable(spec.get("value"))
     if operator == "BETWEEN":
         high = _comparable(spec.get("highValue"))
@@ -258,6 +290,10 @@ def _matches(obj: dict, spec: dict) -> bool:
     if operator in ("EQ", "NEQ"):
         return actual is not None and comparisons[operator](actual, wanted)
     return _ordered(actual, wanted) and comparisons[operator](actual, wanted)
+
+
+def _folded(comparable: tuple | None) -> tuple | None:
+    return (1, comparable[1].casefold()) if comparable and comparable[0] == 1 else comparable
 
 
 def _ordered(a: tuple | None, b: tuple | None) -> bool:

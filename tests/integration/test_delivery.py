@@ -30,6 +30,7 @@ from tests.helpers import load_rows
 TOKEN = "t0ken"
 DAY = date(2026, 11, 20)
 TASKS = "/crm/v3/objects/tasks"
+BATCH_CREATE = f"{TASKS}/batch/create"
 JA_TITLE = "契約更新リスク: 株式会社さくら商事に連絡する"
 JA_BODY = "ログイン率が30%低下しました。\n更新の90日前です。担当者と面談を設定してください。"
 JA_REASON = "ヘルススコアが7日で12ポイント低下"
@@ -72,8 +73,8 @@ def add_task(conn, *, account="1001", play="renewal_risk", day=DAY, status="open
 
 
 def creates(emulator) -> list[tuple]:
-    """Task-create requests the CRM accepted."""
-    return [r for r in emulator.requests if r[0] == "POST" and r[1] == TASKS and r[2] == 201]
+    """Task-create requests the CRM accepted (one task, or a batch of them)."""
+    return [r for r in emulator.requests if r[0] == "POST" and r[1] in (TASKS, BATCH_CREATE) and r[2] == 201]
 
 
 def crm_tasks(portal) -> dict[str, dict]:
@@ -109,9 +110,10 @@ def test_push_creates_one_crm_task_per_task_with_owner_due_date_and_association(
     add_task(warehouse, account="1004", status="auto_closed")
 
     assert push_tasks(warehouse, "crm_tasks") == 2
-    assert len(creates(crm_api)) == 2
+    assert [r[1] for r in creates(crm_api)] == [BATCH_CREATE], "both in one batch create"
 
     stored = crm_tasks(portal)
+    assert len(stored) == 2
     first = stored[task_row(warehouse, ja)["crm_task_id"]]
     expected = {"hs_task_subject": JA_TITLE, "hubspot_owner_id": "501", "hs_task_status": "NOT_STARTED",
                 "hs_task_priority": "HIGH", "hs_task_type": "TODO", "ch_task_id": f"{ja}/renewal_risk/1001/2026-11-20",
@@ -130,7 +132,7 @@ def test_push_creates_one_crm_task_per_task_with_owner_due_date_and_association(
         assert history(warehouse, task_id) == [("pushed", {"crm_task_id": row["crm_task_id"], "found_existing": False})]
 
     assert push_tasks(warehouse, "crm_tasks") == 0, "a rerun finds nothing left to push"
-    assert len(creates(crm_api)) == 2
+    assert len(creates(crm_api)) == 1 and len(crm_tasks(portal)) == 2
 
 
 def test_a_crash_between_the_post_and_the_commit_does_not_post_twice(warehouse, crm_api, monkeypatch):
@@ -165,7 +167,7 @@ def test_a_create_whose_answer_is_lost_is_not_posted_again(warehouse, crm_api, m
 
     def lose_the_create_answer(method, url, **kwargs):
         response = send(method, url, **kwargs)
-        if method == "POST" and url.endswith(TASKS) and not lost:
+        if method == "POST" and url.endswith(BATCH_CREATE) and not lost:
             lost.append(response)
             raise requests.ConnectionError("connection reset after the request was sent")
         return response
@@ -177,6 +179,7 @@ def test_a_create_whose_answer_is_lost_is_not_posted_again(warehouse, crm_api, m
 
 
 def test_5xx_and_429_from_the_crm_are_retried(warehouse, portal, monkeypatch):
+    monkeypatch.setattr(crm, "BATCH_SIZE", 1)  # six requests for three tasks: enough to meet the rate limit
     task_ids = [add_task(warehouse, account=str(1001 + i)) for i in range(3)]
     with hubspot.start(portal, TOKEN, rate_limit=(4, 1.0), fail_first=2) as emulator:
         use_crm(monkeypatch, emulator)
@@ -189,13 +192,14 @@ def test_5xx_and_429_from_the_crm_are_retried(warehouse, portal, monkeypatch):
 
 def test_two_pushes_at_once_never_post_a_task_twice(warehouse, warehouse_url, crm_api, portal, monkeypatch):
     task_ids = [add_task(warehouse, account=str(2000 + i)) for i in range(20)]
-    find_or_create = crm._find_or_create
+    monkeypatch.setattr(crm, "BATCH_SIZE", 2)  # ten batches to share
+    find_or_create = crm._find_or_create_batch_once
 
-    def slowly(client, task):  # keep both runs in flight together
+    def slowly(client, tasks):  # keep both runs in flight together
         time.sleep(0.02)
-        return find_or_create(client, task)
+        return find_or_create(client, tasks)
 
-    monkeypatch.setattr(crm, "_find_or_create", slowly)
+    monkeypatch.setattr(crm, "_find_or_create_batch_once", slowly)
     start, pushed, errors = threading.Barrier(2), [], []
 
     def run() -> None:
@@ -215,8 +219,141 @@ def test_two_pushes_at_once_never_post_a_task_twice(warehouse, warehouse_url, cr
 
     assert not errors
     assert sum(pushed) == 20 and min(pushed) > 0, f"both runs pushed a share: {pushed}"
-    assert len(creates(crm_api)) == 20 and len(crm_tasks(portal)) == 20
+    assert len(crm_tasks(portal)) == 20
     assert len({task_row(warehouse, t)["crm_task_id"] for t in task_ids}) == 20
+
+
+def in_filter_sizes(search_bodies: list[dict]) -> list[int]:
+    """How many values each IN filter of these search bodies listed."""
+    return [len(f["values"]) for body in search_bodies for g in body["filterGroups"] for f in g["filters"]]
+
+
+def test_a_batch_push_of_more_than_100_tasks_is_exactly_once_across_a_crash_after_the_create(
+        warehouse, crm_api, portal, monkeypatch):
+    task_ids = [add_task(warehouse, account=str(5000 + i)) for i in range(150)]
+    record, calls = crm._record_push, []
+
+    def crash_in_the_second_batch(*args):
+        calls.append(args)
+        if len(calls) == 120:  # the second batch is created in the CRM; its transaction dies before the commit
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return record(*args)
+
+    monkeypatch.setattr(crm, "_record_push", crash_in_the_second_batch)
+    with pytest.raises(DeliveryFailed, match="1 failed, 100 delivered"):
+        push_tasks(warehouse, "crm_tasks")
+    assert [r[1] for r in creates(crm_api)] == [BATCH_CREATE] * 2, "100 then 50 tasks, one call each"
+    assert len(crm_tasks(portal)) == 150
+    assert sum(task_row(warehouse, t)["crm_task_id"] is None for t in task_ids) == 50, "the second batch rolled back"
+
+    assert push_tasks(warehouse, "crm_tasks") == 50
+    assert len(creates(crm_api)) == 2, "the retry found the second batch instead of posting it again"
+    stored = crm_tasks(portal)
+    assert len(stored) == 150
+    for task_id in task_ids:
+        row = task_row(warehouse, task_id)
+        assert stored[row["crm_task_id"]]["properties"]["ch_task_id"] == crm.marker(row)
+        assert history(warehouse, task_id) == [("pushed", {"crm_task_id": row["crm_task_id"],
+                                                           "found_existing": task_id in task_ids[100:]})]
+
+
+def test_a_marker_with_capitals_is_found_by_the_lowercase_in_search(warehouse, crm_api, portal, monkeypatch):
+    task_id = add_task(warehouse, account="ACME-7")  # an account id from a non-HubSpot source
+    record = crm._record_push
+    crashes = []
+
+    def crash_once(*args):
+        if not crashes:
+            crashes.append(args)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return record(*args)
+
+    monkeypatch.setattr(crm, "_record_push", crash_once)
+    with pytest.raises(DeliveryFailed):
+        push_tasks(warehouse, "crm_tasks")
+    assert push_tasks(warehouse, "crm_tasks") == 1
+    assert len(creates(crm_api)) == 1 and len(crm_tasks(portal)) == 1
+    assert history(warehouse, task_id)[0][1] == {"crm_task_id": crashes[0][2], "found_existing": True}
+
+
+def test_a_batch_create_whose_answer_is_lost_is_retried_by_searching_first(warehouse, crm_api, portal, monkeypatch):
+    task_ids = [add_task(warehouse, account=str(6000 + i)) for i in range(130)]
+    client = crm_client()
+    send = client.session.request
+    bodies, lost = [], []
+
+    def lose_the_second_create_answer(method, url, **kwargs):
+        response = send(method, url, **kwargs)
+        if url.endswith(f"{TASKS}/search"):
+            bodies.append(kwargs["json"])
+        if url.endswith(BATCH_CREATE) and len(creates(crm_api)) == 2 and not lost:
+            lost.append(response)
+            raise requests.ConnectionError("connection reset after the request was sent")
+        return response
+
+    monkeypatch.setattr(client.session, "request", lose_the_second_create_answer)
+    assert push_tasks(warehouse, client) == 130
+    assert len(creates(crm_api)) == 2 and len(crm_tasks(portal)) == 130
+    assert in_filter_sizes(bodies) == [100, 30, 30], "one IN search per batch, and one more before the retry"
+    assert [history(warehouse, t)[0][1]["found_existing"] for t in task_ids] == [False] * 100 + [True] * 30
+    assert len({task_row(warehouse, t)["crm_task_id"] for t in task_ids}) == 130
+
+
+def test_a_garbled_batch_create_answer_is_retried_not_taken_for_a_refusal(warehouse, crm_api, portal, monkeypatch):
+    task_ids = [add_task(warehouse, account=str(8000 + i)) for i in range(3)]
+    client = crm_client()
+    send = client.session.request
+    bodies = []
+
+    def cut_the_create_answer(method, url, **kwargs):
+        response = send(method, url, **kwargs)
+        if url.endswith(f"{TASKS}/search"):
+            bodies.append(kwargs["json"])
+        if url.endswith(BATCH_CREATE):
+            response._content = response.content[:20]  # a proxy cut it off: the tasks exist all the same
+        return response
+
+    monkeypatch.setattr(client.session, "request", cut_the_create_answer)
+    assert push_tasks(warehouse, client) == 3
+    assert len(creates(crm_api)) == 1 and len(crm_tasks(portal)) == 3
+    assert [history(warehouse, t)[0][1]["found_existing"] for t in task_ids] == [True] * 3
+    assert in_filter_sizes(bodies) == [3, 3], "the batch retried whole (one search again), not split one by one"
+
+
+def test_a_refused_batch_is_pushed_one_by_one_so_only_the_bad_task_fails(warehouse, crm_api, portal, monkeypatch):
+    good, bad, other = (add_task(warehouse, account=str(7000 + i)) for i in range(3))
+    payload = crm.task_payload
+
+    def without_due_time_for_the_bad_task(task):
+        body = payload(task)
+        if task["task_id"] == bad:
+            del body["properties"]["hs_timestamp"]  # HubSpot refuses a task without hs_timestamp
+        return body
+
+    monkeypatch.setattr(crm, "task_payload", without_due_time_for_the_bad_task)
+    with pytest.raises(DeliveryFailed, match=rf"1 failed, 2 delivered.*{bad}: HubSpot answered 400"):
+        push_tasks(warehouse, "crm_tasks")
+    refused = [r for r in crm_api.requests if r[1] == BATCH_CREATE]
+    assert [status for *_, status in refused] == [400]
+    assert [r[1] for r in creates(crm_api)] == [TASKS, TASKS], "all or nothing: the two good ones came one by one"
+    assert len(crm_tasks(portal)) == 2
+    assert task_row(warehouse, good)["crm_task_id"] and task_row(warehouse, other)["crm_task_id"]
+    assert task_row(warehouse, bad)["crm_task_id"] is None
+
+
+def test_the_emulator_holds_batch_create_and_in_to_hubspots_limits(crm_api, portal):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    task = {"properties": {"hs_timestamp": "1764590400000", "ch_task_id": "x"}}
+    too_many = requests.post(f"{crm_api.base_url}{BATCH_CREATE}", json={"inputs": [task] * 101}, headers=headers,
+                             timeout=5)
+    assert too_many.status_code == 400 and "at most 100" in too_many.json()["message"]
+    one_bad = requests.post(f"{crm_api.base_url}{BATCH_CREATE}", headers=headers, timeout=5,
+                            json={"inputs": [task, {"properties": {"ch_task_id": "y"}}]})
+    assert one_bad.status_code == 400 and not (portal / "tasks.json").exists(), "all or nothing"
+    search = {"filterGroups": [{"filters": [{"propertyName": "ch_task_id", "operator": "IN",
+                                             "values": [str(i) for i in range(101)]}]}]}
+    wide = requests.post(f"{crm_api.base_url}{TASKS}/search", json=search, headers=headers, timeout=5)
+    assert wide.status_code == 400 and "at most 100 values" in wide.json()["message"]
 
 
 # --- digests -----------------------------------------------------------------------------------------------------
@@ -360,10 +497,10 @@ def test_status_sync_closes_completed_deferred_and_deleted_tasks_never_reopening
 
 def test_status_sync_pages_past_the_search_cap_through_the_shared_client(warehouse, crm_api, monkeypatch):
     """The cap restart lives in HubSpotClient only; a cap of 30 here stands for HubSpot's 10,000."""
+    tasks = [add_task(warehouse, account=str(4000 + i)) for i in range(45)]
+    assert push_tasks(warehouse, crm_client()) == 45  # before the cap shrinks: the push's search pages by 200
     monkeypatch.setattr(hubspot, "SEARCH_RESULT_CAP", 30)
     monkeypatch.setattr(hubspot_client, "SEARCH_RESULT_CAP", 30)
-    tasks = [add_task(warehouse, account=str(4000 + i)) for i in range(45)]
-    assert push_tasks(warehouse, crm_client()) == 45
     for task_id in tasks:
         patch_status(crm_api, task_row(warehouse, task_id)["crm_task_id"], "COMPLETED")
         time.sleep(0.002)  # distinct modification times, as CSMs closing tasks one by one make them

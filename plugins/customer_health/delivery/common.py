@@ -46,7 +46,11 @@ def channels() -> list[Channel]:
 
 
 class DeliveryFailed(RuntimeError):
-    """Some items could not be delivered; the others were, and are recorded."""
+    """Some items could not be delivered; the others were, and are recorded (``delivered`` of them)."""
+
+    def __init__(self, message: str, delivered: int = 0):
+        super().__init__(message)
+        self.delivered = delivered
 
 
 def require_idle(conn: psycopg.Connection) -> None:
@@ -55,12 +59,21 @@ def require_idle(conn: psycopg.Connection) -> None:
         raise ValueError("delivery needs a connection with no transaction open (use autocommit=True)")
 
 
-def deliver_each(items: Iterable[Item], deliver: Callable[[Item], bool], *, what: str) -> int:
-    """Call ``deliver`` for every item; return how many it delivered, or raise naming the ones that failed."""
+def deliver_each(items: Iterable[Item], deliver: Callable[[Item], int], *, what: str) -> int:
+    """Call ``deliver`` for every item; return how many it delivered, or raise naming the ones that failed.
+
+    ``deliver`` answers how many it delivered: a bool for one item, a count
+    for a batch. A batch that itself raises :class:`DeliveryFailed` (some of
+    its members went through) adds those to the count.
+    """
     delivered, failures = 0, []
     for item in items:
         try:
-            delivered += bool(deliver(item))
+            delivered += int(deliver(item))
+        except DeliveryFailed as exc:
+            delivered += exc.delivered
+            log.error("%s: %s partly failed: %s", what, item, exc)
+            failures.append(f"{item}: {exc}")
         except Exception as exc:  # noqa: BLE001 - one bad item must not hold back the others
             log.exception("%s: %s failed", what, item)
             failures.append(f"{item}: {exc}")
@@ -68,6 +81,7 @@ def deliver_each(items: Iterable[Item], deliver: Callable[[Item], bool], *, what
         raise DeliveryFailed(
             f"{what}: {len(failures)} failed, {delivered} delivered (a retry redoes only the failed ones): "
             + "; ".join(failures[:5])
-            + (" ..." if len(failures) > 5 else "")
+            + (" ..." if len(failures) > 5 else ""),
+            delivered,
         )
     return delivered

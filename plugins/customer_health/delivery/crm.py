@@ -1,23 +1,34 @@
-"""Push open tasks to the CRM (HubSpot tasks), exactly one CRM task per task.
+"""Push open tasks to the CRM (HubSpot tasks), exactly one CRM task per task, in batches of 100.
 
-Why it is safe to retry: a push is "search for the task's marker, create only
-if absent, record the CRM id", in one database transaction that holds the
-task's row lock (``FOR UPDATE SKIP LOCKED``, so two runs never work on the
-same task). Every CRM task carries the custom property ``ch_task_id`` (the
-marker: task id, dedup key and day). If the process dies after HubSpot
-created the task but before the commit, the row still has no
-``crm_task_id``; the next attempt's search finds the task by its marker and
-records it instead of posting again. The same holds inside one attempt: a
-POST whose answer is lost (timeout, 5xx, dropped connection) is not re-sent
-blindly; the whole search-then-create is retried, with the client's backoff
-and ``Retry-After``.
+Why it is safe to retry: a push is "search for the tasks' markers, create
+only those absent, record the CRM ids", in one database transaction per batch
+that holds the batch's row locks (``FOR UPDATE SKIP LOCKED``, so two runs
+never work on the same task). Every CRM task carries the custom property
+``ch_task_id`` (the marker: task id, dedup key and day). The search is one
+call for the whole batch (``IN`` on the marker, up to 100 values, paged) and
+the create is one ``POST /crm/v3/objects/tasks/batch/create`` (up to 100
+inputs), HubSpot's documented CRM v3 batch API. If the process dies after
+HubSpot created the batch but before the commit, the rows still have no
+``crm_task_id``; the next attempt's search finds the tasks by their markers
+and records them instead of posting again. The same holds inside one
+attempt: a batch create whose answer is lost (timeout, 5xx, dropped
+connection) is not re-sent blindly; the whole search-then-create is retried,
+with the client's backoff and ``Retry-After``, so the retry posts only the
+tasks its search did not find.
+
+A refused batch: without ``objectWriteTraceId`` (multi-status), HubSpot's
+batch create is all or nothing, so a 4xx answer (one invalid task, say)
+created none of the batch. That batch is then pushed task by task, each with
+its own search first, so the good tasks go through, the bad one fails alone
+and is named, and a batch that did partly land is still linked, not doubled.
 
 The remaining window, stated plainly: HubSpot's search index lags a create by
-seconds, so a retry within that lag may not see the first task. Airflow's
+seconds, so a retry within that lag may not see the first tasks. Airflow's
 retry delay (minutes) is far longer; inside one attempt the backoff is short,
 so define ``ch_task_id`` in the portal as a unique-value property and HubSpot
-itself refuses the second create (that task then fails, and the next run
-links it by search).
+itself refuses the second create (the batch is refused whole, its tasks are
+then pushed one by one: the ones already there fail on the unique value, and
+the next run links them by search).
 
 Portal setup: a single-line text property ``ch_task_id`` on tasks (Settings >
 Properties > Task properties, or ``POST /crm/v3/properties/tasks``).
@@ -27,6 +38,8 @@ from __future__ import annotations
 import html
 import json
 import logging
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import psycopg
@@ -35,7 +48,8 @@ from psycopg.rows import dict_row
 from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.delivery.common import Channel, deliver_each, register_channel, require_idle
 from customer_health.paths import read_sql
-from customer_health.sources.hubspot_client import HubSpotClient
+from customer_health.sources.hubspot_client import HubSpotClient, next_after
+from customer_health.sources.http import ApiError, NotJSONError
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
@@ -43,6 +57,9 @@ log = logging.getLogger(__name__)
 CRM_CONN_ID = "crm_tasks"
 TASKS = "tasks"
 TASKS_PATH = f"/crm/v3/objects/{TASKS}"
+BATCH_CREATE_PATH = f"{TASKS_PATH}/batch/create"
+BATCH_SIZE = 100  # HubSpot's most inputs per batch create, and values per IN filter
+SEARCH_PAGE = 200  # HubSpot's most results per search page: a batch's markers, and duplicates, in one page
 MARKER_PROPERTY = "ch_task_id"
 TASK_TO_COMPANY = 192  # HubSpot-defined association type: task -> company
 PRIORITIES = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
@@ -60,13 +77,110 @@ def push_tasks(conn: psycopg.Connection, client_or_conn_id: HubSpotClient | str,
     with conn.transaction():
         pending = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_pending_tasks.sql"), {"limit": limit})
         task_ids = [row["task_id"] for row in pending]
-    return deliver_each(task_ids, lambda task_id: _push_one(conn, client, task_id), what="CRM push")
+    batches = [Batch(tuple(task_ids[i:i + BATCH_SIZE])) for i in range(0, len(task_ids), BATCH_SIZE)]
+    return deliver_each(batches, lambda batch: _push_batch(conn, client, batch), what="CRM push")
 
 
 register_channel(Channel("crm", push_tasks))  # one CRM task per task, by the DAG's push step
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Up to BATCH_SIZE task ids pushed together; named by its range in failure messages."""
+
+    task_ids: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return f"tasks {self.task_ids[0]}..{self.task_ids[-1]} ({len(self.task_ids)})"
+
+
+class BatchRefused(RuntimeError):
+    """HubSpot refused a batch create (4xx): all or nothing, so none of it was created."""
+
+
+def _push_batch(conn: psycopg.Connection, client: HubSpotClient, batch: Batch) -> int:
+    try:
+        return _push_together(conn, client, batch.task_ids)
+    except BatchRefused as exc:
+        log.warning("HubSpot refused the batch of %s (%s); pushing them one by one", batch, exc)
+        return deliver_each(batch.task_ids, lambda task_id: _push_one(conn, client, task_id),
+                            what=f"CRM push of {batch}")
+
+
+def _push_together(conn: psycopg.Connection, client: HubSpotClient, task_ids: tuple[int, ...]) -> int:
+    with conn.transaction():
+        claim = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_claim_tasks.sql"),
+                                                          {"task_ids": list(task_ids)})
+        tasks = claim.fetchall()  # those pushed or closed meanwhile, or held by another run, are not here
+        if not tasks:
+            return 0
+        pushed = client.retrying(_find_or_create_batch_once, client, tasks)
+        for task in tasks:
+            crm_task_id, found = pushed[task["task_id"]]
+            _record_push(conn, task["task_id"], crm_task_id, found)
+    return len(tasks)
+
+
+def _find_or_create_batch_once(client: HubSpotClient, tasks: list[dict]) -> dict[int, tuple[str, bool]]:
+    """Task id -> (CRM id, found existing). One attempt; retried as a whole, so a retry searches before it posts."""
+    existing = _find_all(client, [marker(task) for task in tasks])
+    for task in tasks:
+        if marker(task) in existing:
+            log.warning("task %s already exists in the CRM as %s (an earlier attempt died); linking it",
+                        task["task_id"], existing[marker(task)])
+    missing = [task for task in tasks if marker(task) not in existing]
+    created: dict[str, str] = {}
+    if missing:
+        try:  # exactly one POST for the batch
+            answer = client.request_once("POST", BATCH_CREATE_PATH, json={"inputs": [task_payload(t) for t in missing]})
+        except NotJSONError:
+            raise  # a garbled answer may follow a create: retried as a whole, searching first
+        except ApiError as exc:
+            raise BatchRefused(str(exc)) from exc
+        # HubSpot does not promise results in input order: match them by marker.
+        created = {(r.get("properties") or {}).get(MARKER_PROPERTY): str(r["id"]) for r in answer.get("results") or []}
+        unanswered = [task["task_id"] for task in missing if marker(task) not in created]
+        if unanswered:  # the next attempt's search links whatever was created
+            raise RuntimeError(f"HubSpot's batch create answered without tasks {unanswered}")
+    return {task["task_id"]: (existing[marker(task)], True) if marker(task) in existing
+            else (created[marker(task)], False) for task in tasks}
+
+
+def _find_all(client: HubSpotClient, markers: list[str]) -> dict[str, str]:
+    """Marker -> CRM id of the oldest task carrying it, for the markers that are in the CRM (one search, paged).
+
+    HubSpot wants ``IN`` values of a text property in lowercase and matches
+    them regardless of case, so the values go lowercased and the answers are
+    matched back the same way (a marker's account id may hold capitals; the
+    task id in front keeps the markers of one batch distinct).
+    """
+    by_key = {value.lower(): value for value in markers}
+    body = {
+        "filterGroups": [{"filters": [{"propertyName": MARKER_PROPERTY, "operator": "IN", "values": sorted(by_key)}]}],
+        "properties": [MARKER_PROPERTY],
+        "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+        "limit": SEARCH_PAGE,
+    }
+    found, seen = {}, Counter()
+    after = None
+    while True:
+        page = client.search_once(TASKS, {**body, **({"after": after} if after else {})})
+        for result in page.get("results") or []:
+            value = by_key.get(((result.get("properties") or {}).get(MARKER_PROPERTY) or "").lower())
+            if value is not None:
+                seen[value] += 1
+                found.setdefault(value, str(result["id"]))  # ascending ids: the first is the oldest
+        after = next_after(page)
+        if not after:
+            break
+    for value, count in sorted(seen.items()):
+        if count > 1:
+            log.error("marker %s is on %d CRM tasks; linking the oldest", value, count)
+    return found
+
+
 def _push_one(conn: psycopg.Connection, client: HubSpotClient, task_id: int) -> bool:
+    """One task alone: how a refused batch's tasks are pushed, so one bad task fails by itself."""
     with conn.transaction():
         claim = conn.cursor(row_factory=dict_row).execute(read_sql("delivery/crm_claim_task.sql"), {"task_id": task_id})
         task = claim.fetchone()
@@ -92,26 +206,13 @@ def _find_or_create(client: HubSpotClient, task: dict) -> tuple[str, bool]:
 
 
 def _find_or_create_once(client: HubSpotClient, task: dict) -> tuple[str, bool]:
-    existing = _find(client, marker(task))
+    existing = _find_all(client, [marker(task)]).get(marker(task))
     if existing is not None:
         log.warning("task %s already exists in the CRM as %s (an earlier attempt died); linking it",
                     task["task_id"], existing)
         return existing, True
     created = client.request_once("POST", TASKS_PATH, json=task_payload(task))  # exactly one POST
     return str(created["id"]), False
-
-
-def _find(client: HubSpotClient, value: str) -> str | None:
-    body = {
-        "filterGroups": [{"filters": [{"propertyName": MARKER_PROPERTY, "operator": "EQ", "value": value}]}],
-        "properties": [MARKER_PROPERTY],
-        "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-        "limit": 10,
-    }
-    results = client.search_once(TASKS, body).get("results") or []
-    if len(results) > 1:
-        log.error("marker %s is on %d CRM tasks; linking the oldest", value, len(results))
-    return str(results[0]["id"]) if results else None
 
 
 def task_payload(task: dict) -> dict:
