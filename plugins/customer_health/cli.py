@@ -135,7 +135,7 @@ def _constant_kpis(conn) -> list[str]:
     """Numeric KPIs (standard and custom) that held one value for all accounts over the mart's last 30 days."""
     from psycopg import sql  # noqa: PLC0415
 
-    from customer_health.contracts.kpi_catalog import numeric_kpis  # noqa: PLC0415
+    from customer_health.config.kpi_catalog import numeric_kpis  # noqa: PLC0415
     from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file  # noqa: PLC0415
 
     columns = {r["name"] for r in fetch_sql_file(conn, "kpis/custom/mart_columns.sql")}

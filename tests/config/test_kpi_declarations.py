@@ -5,7 +5,8 @@ import pytest
 
 from customer_health.config import ConfigError
 from customer_health.config.kpis import definition_hash, load_kpis
-from customer_health.contracts.kpi_catalog import STANDARD_KPIS, catalogue
+from customer_health.config.kpi_catalog import catalogue
+from customer_health.contracts.kpi_catalog import STANDARD_KPIS
 
 GOOD = """
 login_event: login

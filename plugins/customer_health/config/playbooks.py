@@ -21,7 +21,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.config.scorecards import Condition, check_segment
 from customer_health.config.templates import render
-from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS, all_kpis, numeric_kpis
+from customer_health.config.kpi_catalog import all_kpis, numeric_kpis
+from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS
 from customer_health.paths import config_dir
 from customer_health.registry import DELIVERY_CHANNELS, PLAY_CONDITIONS
 

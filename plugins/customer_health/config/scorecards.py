@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from customer_health.config.loader import Strict, config_version, load_yaml
-from customer_health.contracts.kpi_catalog import all_kpis, numeric_kpis
+from customer_health.config.kpi_catalog import all_kpis, numeric_kpis
 from customer_health.contracts.streams import STREAMS
 from customer_health.paths import config_dir
 

@@ -22,8 +22,8 @@ from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.kpis import KpisFile
 from customer_health.evaluation import statistics as st
 from customer_health.paths import read_sql
-from customer_health.contracts.kpi_catalog import label as kpi_label
-from customer_health.contracts.kpi_catalog import numeric_kpis
+from customer_health.config.kpi_catalog import label as kpi_label
+from customer_health.config.kpi_catalog import numeric_kpis
 from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)

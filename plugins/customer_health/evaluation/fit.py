@@ -57,7 +57,7 @@ from customer_health.evaluation.evaluate import (
     live_version,
     reference_dates,
 )
-from customer_health.contracts.kpi_catalog import numeric_kpis
+from customer_health.config.kpi_catalog import numeric_kpis
 
 log = logging.getLogger(__name__)
 

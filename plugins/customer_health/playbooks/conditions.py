@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from customer_health.config.playbooks import BANDS, QUADRANTS, Play, When
 from customer_health.config.scorecards import Condition
 from customer_health.config.loader import Strict
-from customer_health.contracts.kpi_catalog import all_kpis, label, numeric_kpis
+from customer_health.config.kpi_catalog import all_kpis, label, numeric_kpis
 from customer_health.registry import PLAY_CONDITIONS
 
 SCORE_STREAMS = {"usage_events", "users", "licences", "crm_accounts", "crm_contracts", "crm_expansions", "survey_responses"}

@@ -27,7 +27,7 @@ import psycopg
 from customer_health.config.scorecards import ScorecardsFile
 from psycopg import sql
 
-from customer_health.contracts.kpi_catalog import numeric_kpis
+from customer_health.config.kpi_catalog import numeric_kpis
 from customer_health.scoring.quality_gate import StreamQuality, configured_streams, judge_streams
 from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
 
