@@ -48,7 +48,18 @@ def table(conn, query: str, params=None) -> list[tuple]:
 
 
 def truncate_warehouse(url: str) -> None:
+    """Every table emptied, and the mart back to its migrated columns: a custom KPI column a test's
+    kpis.yml added (``custom_kpis``) would otherwise outlive that test and reach the next one."""
+    from customer_health.contracts.kpi_catalog import ALL_KPIS  # noqa: PLC0415
+
+    migrated = set(ALL_KPIS) | {"account_id", "day", "nps_latest_at", "csm_sentiment_at"}
     with psycopg.connect(url, autocommit=True) as conn:
+        for (column,) in conn.execute(
+                """SELECT column_name FROM information_schema.columns
+                   WHERE table_schema = 'marts' AND table_name = 'account_daily_kpis'""").fetchall():
+            if column not in migrated:
+                conn.execute(sql.SQL("ALTER TABLE marts.account_daily_kpis DROP COLUMN {}").format(
+                    sql.Identifier(column)))
         tables = [
             sql.Identifier(schema, name)
             for schema, name in conn.execute(
