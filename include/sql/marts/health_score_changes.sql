@@ -6,10 +6,10 @@
 -- transaction: the pairs come from _pairs, the days' own components from
 -- _components (analysed, in memory), the earlier day's from
 -- marts.health_score_components by primary-key lookups, so the cost follows
--- the day's accounts, never the history. A measure whose contribution and raw
--- value both stayed put explains nothing and gets no row (about two in five of
--- the grid on a usual day). Candidate versions a backtest scores skip this:
--- nothing reads their explanations.
+-- the day's accounts, never the history. A measure whose contribution stayed
+-- put explains nothing and gets no row, even if its raw value moved (V080: the
+-- readers rank the measures that moved the score). Candidate versions a
+-- backtest scores skip this: nothing reads their explanations.
 INSERT INTO marts.health_score_changes
     (account_id, day, config_version, horizon_days, measure, contribution_change, raw_before, raw_after)
 WITH before_c AS (
@@ -41,5 +41,5 @@ compared AS (
 )
 SELECT account_id, day, %(version)s::text, horizon_days, measure, contribution_change, raw_before, raw_after
 FROM compared
-WHERE contribution_change <> 0 OR raw_before IS DISTINCT FROM raw_after
+WHERE contribution_change <> 0
 ORDER BY day, account_id, horizon_days, measure;  -- the key's order: each row appends at the index's right edge
