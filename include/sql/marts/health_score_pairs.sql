@@ -4,22 +4,28 @@
 -- by measure. Parameters: first_day, last_day, version.
 --
 -- Runs after all scores of the range are written, so a day compares with an
--- earlier day of the same range exactly as day-by-day scoring would. Every
--- read of an earlier day is a primary-key lookup (account_id, day,
--- config_version), whatever the history.
+-- earlier day of the same range exactly as day-by-day scoring would. The
+-- earlier days are read by day (the day index of V045): only the days 1, 7 and
+-- 30 before the range's days, hashed, whatever the history. A key lookup per
+-- account and horizon (the key leads with the account) cost a random read
+-- each: 0.5-0.9 s of a day at 20,000 accounts, 0.26 s this way.
 DROP TABLE IF EXISTS pg_temp._pairs;
 
 -- Only accounts scored (with a number) on both days compare.
 CREATE TEMP TABLE _pairs ON COMMIT DROP AS
+WITH earlier AS MATERIALIZED (
+    -- materialized: left to itself the planner looked each pair up by the key
+    SELECT b.account_id, b.day, b.score
+    FROM marts.health_scores AS b
+    WHERE b.config_version = %(version)s::text AND b.score IS NOT NULL
+      AND b.day = ANY (ARRAY(SELECT DISTINCT d::date - n
+                             FROM generate_series(%(first_day)s::date, %(last_day)s::date, interval '1 day') AS d
+                             CROSS JOIN (VALUES (1), (7), (30)) AS before(n)))
+)
 SELECT h.account_id, h.day, hz.horizon_days, b.day AS before_day, h.score, b.score AS score_before
 FROM marts.health_scores AS h
 CROSS JOIN (VALUES (1), (7), (30)) AS hz(horizon_days)
-CROSS JOIN LATERAL (
-    SELECT b.day, b.score
-    FROM marts.health_scores AS b
-    WHERE b.account_id = h.account_id AND b.day = h.day - hz.horizon_days AND b.config_version = h.config_version
-      AND b.score IS NOT NULL
-    OFFSET 0) AS b
+JOIN earlier AS b ON b.account_id = h.account_id AND b.day = h.day - hz.horizon_days
 WHERE h.day BETWEEN %(first_day)s::date AND %(last_day)s::date AND h.config_version = %(version)s::text
   AND h.score IS NOT NULL;
 ANALYZE _pairs;
