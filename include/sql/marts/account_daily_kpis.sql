@@ -66,7 +66,7 @@ history AS (
         LIMIT 1
     ) AS s
 ),
-user_versions AS (
+user_versions AS NOT MATERIALIZED (
     -- The days each user version counts as an issued seat: from its creation
     -- (or the day the version became known) until its deactivation (not issued
     -- at that day's end) or the day a later load changed or deleted it.
@@ -90,6 +90,8 @@ seat_changes AS (
     -- the day a seat starts counting and -1 the day it stops, for the days
     -- after `start` only: one row per account for the daily build (start =
     -- end), instead of a +1 / -1 per user version summed over all of history.
+    -- Not materialized, and the changes after `start` skipped outright when
+    -- there are no such days: one pass over the versions for one day.
     SELECT u.account_id, b.from_day AS on_day, count(*) AS seats
     FROM user_versions AS u, bounds AS b
     WHERE u.issued_from <= b.first_day AND (u.issued_until IS NULL OR u.issued_until > b.first_day)
@@ -105,6 +107,7 @@ seat_changes AS (
           WHERE u.issued_from < u.issued_until) AS x
     CROSS JOIN bounds AS b
     WHERE x.on_day > b.first_day AND x.on_day <= b.last_day
+      AND %(start)s::date < %(end)s::date
     GROUP BY x.account_id, x.on_day
 ),
 licence_versions AS (
@@ -119,6 +122,8 @@ expansion_changes AS (
     FROM staging.crm_expansions AS x
     CROSS JOIN LATERAL (VALUES (x.closed_at, 1), (x.closed_at + 365, -1)) AS c(on_day, expansions)
     WHERE x.kind IN ('upsell', 'cross_sell')
+      -- One that stopped counting by `start` adds and removes itself before any output day.
+      AND x.closed_at + 365 > %(start)s::date
 ),
 csat_changes AS (
     -- A CSAT answer counts for 90 days from the day it was submitted.
@@ -127,6 +132,8 @@ csat_changes AS (
     CROSS JOIN LATERAL (VALUES ((s.submitted_at AT TIME ZONE 'UTC')::date, 1),
                                ((s.submitted_at AT TIME ZONE 'UTC')::date + 90, -1)) AS c(on_day, sign)
     WHERE s.survey = 'csat'
+      -- As for expansions: one whose 90 days ended by `start` counts on no output day.
+      AND (s.submitted_at AT TIME ZONE 'UTC')::date + 90 > %(start)s::date
 ),
 nps_days AS (
     -- The last NPS answer of each day that has one.
