@@ -72,8 +72,8 @@ user_versions AS NOT MATERIALIZED (
     -- at that day's end) or the day a later load changed or deleted it.
     -- greatest / least skip NULLs: an open bound does not limit.
     -- Only versions known on some output day (constant bounds, as in
-    -- account_versions: the expression statistics and index of migration V085
-    -- make it a probe): one known only before `start` adds and removes its seat
+    -- account_versions: the expression statistics of migration V085
+    -- size it right): one known only before `start` adds and removes its seat
     -- before any output day, one known only after `end` issues none by then.
     -- So the daily build reads the versions of its day, not all of CRM history.
     SELECT u.account_id,
