@@ -336,6 +336,55 @@ def test_the_daily_path_and_a_full_recompute_give_identical_tables(warehouse, wa
     assert [r for r in rebuilt_rollups[1] if r[0] >= days[0]] == daily_rollups[1]
 
 
+def test_a_rebuild_of_a_later_range_gives_the_rows_of_the_whole_rebuild(story):
+    """The seats issued when a range starts are counted once per account (u4 joined 03-03 and
+    left 03-08: issued on the range's first day, gone inside it); the versions, answers and
+    expansions before it are read only as far as they still count: same rows as the whole range."""
+    whole = [r for r in whole_table(story, "marts.account_daily_kpis") if date(2026, 3, 5) <= r[1] <= date(2026, 3, 20)]
+    rebuild_kpis(story, date(2026, 3, 5), date(2026, 3, 20), CONFIG)
+    assert [r for r in whole_table(story, "marts.account_daily_kpis")
+            if date(2026, 3, 5) <= r[1] <= date(2026, 3, 20)] == whole
+    assert kpis(story, "acme", date(2026, 3, 5))["issued_seats"] == 4
+    assert kpis(story, "acme", date(2026, 3, 8))["issued_seats"] == 3
+    build_kpis(story, date(2026, 3, 6), CONFIG)  # one day: everything before it folded into one count
+    assert [r for r in whole_table(story, "marts.account_daily_kpis")
+            if date(2026, 3, 5) <= r[1] <= date(2026, 3, 20)] == whole
+
+
+def analyse_counts(conn) -> dict[str, int]:
+    return dict(conn.execute(
+        "SELECT relname, analyze_count FROM pg_stat_user_tables "
+        "WHERE schemaname = 'intermediate' AND relname IN ('account_day_activity', 'user_day_activity')").fetchall())
+
+
+def test_the_daily_build_analyses_the_rollups_only_when_they_changed_a_lot(story):
+    """The story's rebuild analysed its rollups; a day that rewrites a few rows of many leaves the
+    statistics as they are, and after many changes the next build refreshes them."""
+    # 100 old days x 30 accounts that are not in the CRM (no KPI rows of their own)
+    story.execute("INSERT INTO intermediate.account_day_activity SELECT '2025-01-01'::date + k, 'filler' || n, "
+                  "1, 0, 0, 0, 1, 1 FROM generate_series(0, 99) AS k, generate_series(1, 30) AS n")
+    story.execute("INSERT INTO intermediate.user_day_activity SELECT '2025-01-01'::date + k, 'filler' || n, 'f', 1 "
+                  "FROM generate_series(0, 99) AS k, generate_series(1, 30) AS n")
+    # The session's counts of rows written reach the shared statistics when it is idle after this call,
+    # so the ANALYZE below resets them, and the builds read them (not a flush a second later).
+    story.execute("SELECT pg_stat_force_next_flush()")
+    story.execute("ANALYZE intermediate.account_day_activity, intermediate.user_day_activity")
+    fresh = analyse_counts(story)
+    before = kpis(story, "acme", date(2026, 3, 10))
+
+    build_kpis(story, date(2026, 3, 10), CONFIG)  # a few rows of 3,000 rewritten
+    assert analyse_counts(story) == fresh
+    assert kpis(story, "acme", date(2026, 3, 10)) == before
+
+    story.execute("DELETE FROM intermediate.account_day_activity WHERE account_id LIKE 'filler%'")
+    story.execute("DELETE FROM intermediate.user_day_activity WHERE account_id LIKE 'filler%'")
+    story.execute("SELECT pg_stat_force_next_flush()")
+    build_kpis(story, date(2026, 3, 10), CONFIG)
+    assert {name: count - fresh[name] for name, count in analyse_counts(story).items()} == {
+        "account_day_activity": 1, "user_day_activity": 1}
+    assert kpis(story, "acme", date(2026, 3, 10)) == before
+
+
 @pytest.mark.parametrize("setting", ["enable_nestloop", "enable_hashagg", "enable_hashjoin"])
 def test_the_rows_do_not_depend_on_the_plan(story, setting):
     """With statistics on every input and one join or grouping method taken away, the planner picks

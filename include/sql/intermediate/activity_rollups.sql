@@ -3,9 +3,9 @@
 -- passes one day (read through the occurred_at index); a full rebuild passes
 -- every day up to its end and reads the events ONCE: one hash aggregate by
 -- day, account and user (work_mem is set by the caller), instead of a pass per day.
--- The rollups are analysed right after, inside the transaction: the KPI
--- statement reads them next, and autovacuum would not (it is off, and would
--- come too late anyway).
+-- The caller analyses what this wrote right after, inside the transaction,
+-- when it changed a lot (customer_health.kpis): the KPI statement reads it
+-- next, and autovacuum would not (it is off, and would come too late anyway).
 -- Next to the rollups, and in the same transaction: the days that have them
 -- (rolled_up_days) and the carried-forward state (account_day_state) of every
 -- day from state_from on: the daily build passes its first day (the later
@@ -93,5 +93,3 @@ SELECT brin_summarize_new_values('intermediate.user_day_activity_day_brin'),
        brin_summarize_new_values('intermediate.account_day_activity_day_brin'),
        brin_summarize_new_values('intermediate.account_day_state_day_brin');
 
-ANALYZE intermediate.user_day_activity, intermediate.account_day_activity, intermediate.account_day_state,
-        intermediate.rolled_up_days;

@@ -66,23 +66,38 @@ history AS (
         LIMIT 1
     ) AS s
 ),
-user_versions AS (
+user_versions AS NOT MATERIALIZED (
     -- The days each user version counts as an issued seat: from its creation
     -- (or the day the version became known) until its deactivation (not issued
     -- at that day's end) or the day a later load changed or deleted it.
     -- greatest / least skip NULLs: an open bound does not limit.
+    -- Only versions known on some output day (constant bounds, as in
+    -- account_versions: the expression statistics of migration V085
+    -- size it right): one known only before `start` adds and removes its seat
+    -- before any output day, one known only after `end` issues none by then.
+    -- So the daily build reads the versions of its day, not all of CRM history.
     SELECT u.account_id,
            greatest((u.created_at AT TIME ZONE 'UTC')::date, lower(u.known)) AS issued_from,
            least((u.deactivated_at AT TIME ZONE 'UTC')::date, upper(u.known)) AS issued_until
-    FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known FROM history.users AS h) AS u
-    WHERE u.created_at IS NOT NULL AND NOT isempty(u.known)
+    FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known
+          FROM history.users AS h
+          WHERE history.known_days(h.valid_from, h.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')) AS u
+    WHERE u.created_at IS NOT NULL
 ),
 seat_changes AS (
-    -- +1 the day a seat starts counting, -1 the day it stops; summed per account
-    -- and day here, before the wide union below (there are as many of these as
-    -- user versions), with the days before the grid already folded into its
-    -- first day as `changes` does.
-    SELECT x.account_id, greatest(x.on_day, b.from_day) AS on_day, sum(x.seats) AS seats
+    -- The seats issued at the end of `start`, counted per account and put on
+    -- the grid's first day (every output day is on or after `start`), then +1
+    -- the day a seat starts counting and -1 the day it stops, for the days
+    -- after `start` only: one row per account for the daily build (start =
+    -- end), instead of a +1 / -1 per user version summed over all of history.
+    -- Not materialized, and the changes after `start` skipped outright when
+    -- there are no such days: one pass over the versions for one day.
+    SELECT u.account_id, b.from_day AS on_day, count(*) AS seats
+    FROM user_versions AS u, bounds AS b
+    WHERE u.issued_from <= b.first_day AND (u.issued_until IS NULL OR u.issued_until > b.first_day)
+    GROUP BY u.account_id, b.from_day
+    UNION ALL
+    SELECT x.account_id, x.on_day, sum(x.seats)
     FROM (SELECT u.account_id, u.issued_from AS on_day, 1 AS seats
           FROM user_versions AS u
           WHERE u.issued_until IS NULL OR u.issued_from < u.issued_until
@@ -91,13 +106,15 @@ seat_changes AS (
           FROM user_versions AS u
           WHERE u.issued_from < u.issued_until) AS x
     CROSS JOIN bounds AS b
-    WHERE x.on_day <= b.last_day
-    GROUP BY x.account_id, greatest(x.on_day, b.from_day)
+    WHERE x.on_day > b.first_day AND x.on_day <= b.last_day
+      AND %(start)s::date < %(end)s::date
+    GROUP BY x.account_id, x.on_day
 ),
 licence_versions AS (
     SELECT h.account_id, h.seats, history.known_days(h.valid_from, h.valid_to) AS known
     FROM history.licences AS h
-    WHERE NOT isempty(history.known_days(h.valid_from, h.valid_to))
+    -- Only what the output days can join (l.known @> day below).
+    WHERE history.known_days(h.valid_from, h.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')
 ),
 expansion_changes AS (
     -- An upsell or cross-sell counts for 365 days from the day it closed.
@@ -105,6 +122,8 @@ expansion_changes AS (
     FROM staging.crm_expansions AS x
     CROSS JOIN LATERAL (VALUES (x.closed_at, 1), (x.closed_at + 365, -1)) AS c(on_day, expansions)
     WHERE x.kind IN ('upsell', 'cross_sell')
+      -- One that stopped counting by `start` adds and removes itself before any output day.
+      AND x.closed_at + 365 > %(start)s::date
 ),
 csat_changes AS (
     -- A CSAT answer counts for 90 days from the day it was submitted.
@@ -113,6 +132,8 @@ csat_changes AS (
     CROSS JOIN LATERAL (VALUES ((s.submitted_at AT TIME ZONE 'UTC')::date, 1),
                                ((s.submitted_at AT TIME ZONE 'UTC')::date + 90, -1)) AS c(on_day, sign)
     WHERE s.survey = 'csat'
+      -- As for expansions: one whose 90 days ended by `start` counts on no output day.
+      AND (s.submitted_at AT TIME ZONE 'UTC')::date + 90 > %(start)s::date
 ),
 nps_days AS (
     -- The last NPS answer of each day that has one.
@@ -144,8 +165,13 @@ contracts AS (
                                WHERE x.account_id = c.account_id
                                  AND x.closed_at >= c.start_date AND x.closed_at < c.end_date) END)
            END AS status_known_on
-    FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known FROM history.crm_contracts AS h) AS c
-    WHERE NOT isempty(c.known)
+    -- Only versions known on some output day: the versions a state reads are
+    -- those known on its day, and each version's first and last known days are
+    -- change days, so the latest change day before an output day knows the
+    -- same versions as that day whether or not the others are read.
+    FROM (SELECT h.*, history.known_days(h.valid_from, h.valid_to) AS known
+          FROM history.crm_contracts AS h
+          WHERE history.known_days(h.valid_from, h.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')) AS c
 ),
 contract_change_days AS (
     -- Days on which an account's contract figures can change (a later load
