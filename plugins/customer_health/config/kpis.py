@@ -59,6 +59,11 @@ class EventFilter(Strict):
 def _check_event_names(names: list[str]) -> None:
     if not names:
         raise ValueError("events: list at least one event name")
+    _check_names(names)
+
+
+def _check_names(names: list[str]) -> None:
+    """Event names are values, but never blank, padded or listed twice."""
     for name in names:
         if not name or name != name.strip():
             raise ValueError(f"event name {name!r} is empty or has spaces around it")
@@ -184,12 +189,7 @@ class KpisFile(Strict):
     @field_validator("core_actions", "milestones")
     @classmethod
     def _names(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if not name or name != name.strip():
-                raise ValueError(f"event name {name!r} is empty or has spaces around it")
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"listed twice: {', '.join(duplicates)}")
+        _check_names(names)
         return names
 
     @field_validator("kpis")
