@@ -30,24 +30,33 @@ ended AS (
     FROM terms AS t
     WHERE t.end_date <= %(as_of)s::date
 ),
+-- The successor and the cover are found by joining on the account (hashed:
+-- an account has a handful of terms), not by a subquery per ended term over
+-- all terms (the CTE has no index: 20,000 accounts took 19.5 s that way).
+successors AS (
+    SELECT DISTINCT ON (e.contract_id)
+           e.contract_id, n.contract_id AS successor_id, n.start_date AS successor_start, n.arr AS successor_arr
+    FROM ended AS e
+    JOIN terms AS n
+      ON n.account_id = e.account_id AND n.contract_id <> e.contract_id
+     AND n.start_date BETWEEN e.end_date - %(grace_days)s::int AND e.end_date + %(grace_days)s::int
+     AND n.end_date > e.end_date
+    ORDER BY e.contract_id, n.start_date, n.contract_id
+),
+covered AS (
+    SELECT DISTINCT e.contract_id
+    FROM ended AS e
+    JOIN terms AS o
+      ON o.account_id = e.account_id AND o.contract_id <> e.contract_id
+     AND o.start_date <= e.end_date AND o.end_date > e.end_date
+),
 with_successor AS (
     SELECT e.account_id, e.contract_id, e.end_date, e.arr,
-           s.contract_id AS successor_id, s.start_date AS successor_start, s.arr AS successor_arr,
-           EXISTS (
-               SELECT 1 FROM terms AS o
-               WHERE o.account_id = e.account_id AND o.contract_id <> e.contract_id
-                 AND o.start_date <= e.end_date AND o.end_date > e.end_date
-           ) AS still_covered
+           s.successor_id, s.successor_start, s.successor_arr,
+           cv.contract_id IS NOT NULL AS still_covered
     FROM ended AS e
-    LEFT JOIN LATERAL (
-        SELECT n.contract_id, n.start_date, n.arr
-        FROM terms AS n
-        WHERE n.account_id = e.account_id AND n.contract_id <> e.contract_id
-          AND n.start_date BETWEEN e.end_date - %(grace_days)s::int AND e.end_date + %(grace_days)s::int
-          AND n.end_date > e.end_date
-        ORDER BY n.start_date, n.contract_id
-        LIMIT 1
-    ) AS s ON true
+    LEFT JOIN successors AS s ON s.contract_id = e.contract_id
+    LEFT JOIN covered AS cv ON cv.contract_id = e.contract_id
 ),
 classified AS (
     SELECT w.*,
