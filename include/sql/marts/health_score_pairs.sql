@@ -1,7 +1,7 @@
 -- The day's score against 1, 7 and 30 days earlier, for each day of
 -- first_day .. last_day and one config version: change_1d / 7d / 30d of
--- marts.health_scores, and the pairs (_pairs) health_score_changes.sql splits
--- by measure. Parameters: first_day, last_day, version.
+-- marts.health_scores (the view marts.health_score_changes splits the same
+-- changes by measure, V095). Parameters: first_day, last_day, version.
 --
 -- Runs after all scores of the range are written, so a day compares with an
 -- earlier day of the same range exactly as day-by-day scoring would. The
@@ -43,3 +43,8 @@ FROM (SELECT account_id, day,
 WHERE h.account_id = s.account_id AND h.day = s.day AND h.config_version = %(version)s::text
   -- the range again, though the pairs hold only its days: without it the planner read every day of the version
   AND h.day BETWEEN %(first_day)s::date AND %(last_day)s::date;
+
+-- The quadrants and the playbooks read the range's scores by day next (and the
+-- next run its pairs): the new days must be in the statistics, or the planner
+-- takes each for one row. The key columns only.
+ANALYZE marts.health_scores (account_id, day, config_version);

@@ -21,6 +21,7 @@ DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._carried, pg_temp._
 -- transaction only.
 SET LOCAL work_mem = '256MB';
 SET LOCAL jit = off;
+SET LOCAL enable_mergejoin = off;
 
 -- The KPIs the version reads (its measures and segment conditions) of every
 -- account on each day, as text and (when numeric) as a number: one row per
