@@ -237,5 +237,5 @@ def _rescore(url: str, first: date, last: date) -> float:
         version = register_candidate(conn, CANDIDATE)
         conn.commit()
         started = time.perf_counter()
-        score_days(conn, first, last, config, version, configured_streams(), explain=False)  # as backtest
+        score_days(conn, first, last, config, version, configured_streams())  # as the backtest does
         return time.perf_counter() - started

@@ -194,6 +194,28 @@ def test_templates_are_utf8_end_to_end(warehouse, world):
     assert owner == "aiko@example.jp"
 
 
+def test_a_task_names_the_measures_that_moved_the_score_most(tmp_path, warehouse, world):
+    playbooks, version, cmi_version = world
+    # dropper: 80 a week ago, 62 now; four measures moved, one did not
+    health(warehouse, "dropper", 80, "green", day=DAY - timedelta(days=7))
+    for day, contributions in ((DAY - timedelta(days=7), (30, 20, 15, 10, 5)), (DAY, (18, 24, 5, 10, 5))):
+        for measure, contribution in zip(("usage", "nps", "logins", "seats", "recency"), contributions, strict=True):
+            warehouse.execute(
+                "INSERT INTO marts.health_score_components (account_id, day, config_version, scorecard, group_name, "
+                "measure, kpi, value, weight, contribution, state) VALUES ('dropper', %s, %s, 'smb', 'g', %s, %s, "
+                "%s, 1, %s, 'ok')", [day, HV, measure, measure, contribution, contribution])
+    path = tmp_path / "drivers.yml"
+    path.write_text(PLAYBOOKS.replace(
+        '"Drop at {{ account.name }}", body: "{{ reason }}"',
+        '"Drop at {{ account.name }}", body: "{% for d in score.top_drivers %}{{ d.measure }} {{ d.change }};{% endfor %}"'),
+        encoding="utf-8")
+    drivers_playbooks, drivers_version = load_playbooks(path)
+    run_playbooks(warehouse, DAY, drivers_playbooks, drivers_version, HV, cmi_version)
+    body = warehouse.execute("SELECT body FROM marts.csm_tasks WHERE play = 'drop' AND account_id = 'dropper'").fetchone()
+    # the three largest moves, largest first (ties by name); seats and recency did not move
+    assert body == ("usage -12.0;logins -10.0;nps 4.0;",)
+
+
 def test_reruns_and_concurrent_runs_never_duplicate(warehouse, warehouse_url, world):
     playbooks, version, cmi_version = world
     errors = []

@@ -19,7 +19,6 @@ SELECT create_distributed_table('marts.accounts', 'account_id', colocate_with =>
 SELECT create_distributed_table('marts.account_daily_kpis', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.health_scores', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.health_score_components', 'account_id', colocate_with => 'staging.crm_accounts');
-SELECT create_distributed_table('marts.health_score_changes', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.parent_health_scores', 'parent_account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.account_quadrants', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.account_outcomes', 'account_id', colocate_with => 'staging.crm_accounts');

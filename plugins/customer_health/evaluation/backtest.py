@@ -80,7 +80,7 @@ def backtest(
     conn.commit()
     window = {"first": first, "last": last}
     # nothing reads a candidate's per-measure explanations: skipped (its scores are the same either way)
-    scored = fill_reference_scores(conn, settings, candidate, horizons, explain=False, **window)
+    scored = fill_reference_scores(conn, settings, candidate, horizons, **window)
     fill_reference_scores(conn, settings, live, horizons, **window)
     log.info("backtest: %d reference dates scored under candidate %s", len(scored), candidate)
     comparisons = []

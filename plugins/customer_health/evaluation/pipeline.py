@@ -68,10 +68,9 @@ def _version_kpis(conn: psycopg.Connection, version: str) -> tuple[str, KpisFile
 
 
 def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, version: str, horizons: list[int],
-                          *, first: date | None = None, last: date | None = None,
-                          explain: bool = True) -> list[date]:
+                          *, first: date | None = None, last: date | None = None) -> list[date]:
     """Score the reference dates (inside ``first`` .. ``last`` when given) that have no stored score of
-    ``version``; returns the days scored. ``explain=False`` (a candidate) skips the per-measure changes."""
+    ``version``; returns the days scored."""
     from customer_health.kpis import rebuild_kpis  # noqa: PLC0415 - heavy, and only for a backfill
     from customer_health.scoring.engine import score_days  # noqa: PLC0415
     from customer_health.scoring.quality_gate import configured_streams  # noqa: PLC0415
@@ -103,7 +102,7 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
     # a month per transaction: a year of 20,000 accounts in minutes.
     streams = configured_streams()
     for run_first, run_last in _consecutive_runs(missing, max_days=31):
-        score_days(conn, run_first, run_last, config, version, streams, explain=explain)
+        score_days(conn, run_first, run_last, config, version, streams)
         conn.commit()
     log.info("scored %d reference dates of version %s in %.1fs: %s", len(missing), version,
              time.monotonic() - started, ", ".join(map(str, missing)))

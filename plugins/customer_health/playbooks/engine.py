@@ -76,6 +76,7 @@ def run_playbooks(
         stale = {r["stream"] for r in fetch_sql_file(conn, "playbooks/stale_streams.sql", {"day": day})}
         accounts = _facts(conn, day, config, health_version, cmi_version)
         contexts = _contexts(conn, day, health_version, accounts)
+        firing_by_play = {}
         for play in config.plays:
             blocked = streams_read(play.when) & stale
             if blocked:
@@ -88,6 +89,12 @@ def run_playbooks(
                     reason = evaluate(play.when, facts)
                     if reason is not None:
                         firing[facts.account_id] = reason
+            firing_by_play[play.name] = firing
+        _attach_drivers(conn, day, health_version, contexts, set().union(*firing_by_play.values()))
+        for play in config.plays:
+            if play.name not in firing_by_play:
+                continue
+            firing = firing_by_play[play.name]
             run.created[play.name] = _create(conn, run, play, config, version, firing, contexts)
             if play.auto_close if play.auto_close is not None else config.defaults.auto_close:
                 run.auto_closed[play.name] = _auto_close(conn, run, play, firing, list(accounts), contexts)
@@ -136,7 +143,8 @@ def _contexts(conn, day: date, health_version: str, accounts: dict) -> dict[str,
                         "csm_name": r["csm_name"] or "the CS team"},
             "kpis": accounts[r["account_id"]].kpis,
             "score": {"value": _num(r["score"]), "band": r["band"], "change_7d": _num(r["change_7d"]),
-                      "change_30d": _num(r["change_30d"]), "scorecard": r["scorecard"], "top_drivers": r["drivers"]},
+                      "change_30d": _num(r["change_30d"]), "scorecard": r["scorecard"],
+                      "top_drivers": []},  # filled for the accounts a task is rendered for (_attach_drivers)
             "cmi": {"value": _num(r["cmi"]),
                     "assessed_at": r["cmi_assessed_on"].isoformat() if r["cmi_assessed_on"] else None,
                     "stale": r["cmi_stale"]},
@@ -144,6 +152,18 @@ def _contexts(conn, day: date, health_version: str, accounts: dict) -> dict[str,
             "day": day.isoformat(),
         }
     return contexts
+
+
+def _attach_drivers(conn, day: date, health_version: str, contexts: dict[str, dict], account_ids: set[str]) -> None:
+    """``score.top_drivers`` of the accounts whose tasks are rendered: the three measures that moved the
+    score most in 7 days. Read for those accounts only (a few key lookups each in the view
+    marts.health_score_changes, V095), not for every scored account: a day has ~1,000 tasks for 20,000 accounts."""
+    wanted = sorted(a for a in account_ids if a in contexts)
+    if not wanted:
+        return
+    for r in fetch_sql_file(conn, "playbooks/drivers.sql", {"day": day, "health_version": health_version,
+                                                             "accounts": wanted}):
+        contexts[r["account_id"]]["score"]["top_drivers"] = r["drivers"]
 
 
 def _num(value):

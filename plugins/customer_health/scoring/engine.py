@@ -1,4 +1,4 @@
-"""Score days: register the scorecard version, gate stale sources, compute, explain, roll up.
+"""Score days: register the scorecard version, gate stale sources, compute, roll up.
 
 The arithmetic lives in ``include/sql/marts/health_*.sql`` as set-based SQL
 over the scorecards stored as rows (``meta.scorecard_*``), so Python only
@@ -107,15 +107,15 @@ def score_day(conn: psycopg.Connection, day: date, config: ScorecardsFile, versi
 
 def score_days(conn: psycopg.Connection, first: date, last: date, config: ScorecardsFile, version: str,
                configured: set[str] | None = None, *, days_per_pass: int = 31,
-               explain: bool = True, gate: bool = True) -> list[DayScores]:
+               gate: bool = True) -> list[DayScores]:
     """Compute (or recompute) the scores of ``first`` .. ``last`` for one version, in one transaction.
 
     Gate every day first, then score runs of up to ``days_per_pass`` days whose
     feeds are all fresh in one pass each; a day with a stale feed alone, after
     the days before it are written (it carries their last good values).
-    ``explain=False`` (a backtest's candidate) skips ``marts.health_score_changes``,
-    the per-measure explanation only CSM tasks read: over a year it is the most
-    rows by far. Scores, components and change_1d / 7d / 30d are the same either way.
+    What moved each score (``marts.health_score_changes``) is a view over the
+    components written here (V095), so every version, a backtest's candidate
+    too, is explained without writing a row for it.
     """
     if first > last:
         raise ValueError(f"first day {first} is after last day {last}")
@@ -136,8 +136,6 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
             params = {"first_day": run_first, "last_day": run_last, "version": version}
             run_sql_file(conn, "marts/health_scores.sql", params, kv_columns=kv_columns)
             run_sql_file(conn, "marts/health_score_pairs.sql", params)
-            if explain:
-                run_sql_file(conn, "marts/health_score_changes.sql", params)
             log.info("scored %s .. %s (%d days) with %s in %.2f s", run_first, run_last,
                      (run_last - run_first).days + 1, version, time.perf_counter() - started)
             run_sql_file(conn, "marts/parent_health_scores.sql", params)
