@@ -76,7 +76,6 @@ def run_playbooks(
         stale = {r["stream"] for r in fetch_sql_file(conn, "playbooks/stale_streams.sql", {"day": day})}
         accounts = _facts(conn, day, config, health_version, cmi_version)
         contexts = _contexts(conn, day, health_version, accounts)
-        firing_by_play = {}
         for play in config.plays:
             blocked = streams_read(play.when) & stale
             if blocked:
@@ -89,13 +88,7 @@ def run_playbooks(
                     reason = evaluate(play.when, facts)
                     if reason is not None:
                         firing[facts.account_id] = reason
-            firing_by_play[play.name] = firing
-        _attach_drivers(conn, day, health_version, contexts, set().union(*firing_by_play.values()))
-        for play in config.plays:
-            if play.name not in firing_by_play:
-                continue
-            firing = firing_by_play[play.name]
-            run.created[play.name] = _create(conn, run, play, config, version, firing, contexts)
+            run.created[play.name] = _create(conn, run, play, config, version, firing, contexts, health_version)
             if play.auto_close if play.auto_close is not None else config.defaults.auto_close:
                 run.auto_closed[play.name] = _auto_close(conn, run, play, firing, list(accounts), contexts)
     if run.errors:
@@ -144,7 +137,7 @@ def _contexts(conn, day: date, health_version: str, accounts: dict) -> dict[str,
             "kpis": accounts[r["account_id"]].kpis,
             "score": {"value": _num(r["score"]), "band": r["band"], "change_7d": _num(r["change_7d"]),
                       "change_30d": _num(r["change_30d"]), "scorecard": r["scorecard"],
-                      "top_drivers": []},  # filled for the accounts a task is rendered for (_attach_drivers)
+                      "top_drivers": None},  # read for the accounts a task is rendered for (_attach_drivers)
             "cmi": {"value": _num(r["cmi"]),
                     "assessed_at": r["cmi_assessed_on"].isoformat() if r["cmi_assessed_on"] else None,
                     "stale": r["cmi_stale"]},
@@ -155,12 +148,15 @@ def _contexts(conn, day: date, health_version: str, accounts: dict) -> dict[str,
 
 
 def _attach_drivers(conn, day: date, health_version: str, contexts: dict[str, dict], account_ids: set[str]) -> None:
-    """``score.top_drivers`` of the accounts whose tasks are rendered: the three measures that moved the
-    score most in 7 days. Read for those accounts only (a few key lookups each in the view
-    marts.health_score_changes, V095), not for every scored account: a day has ~1,000 tasks for 20,000 accounts."""
-    wanted = sorted(a for a in account_ids if a in contexts)
+    """``score.top_drivers`` of the accounts a task is about to be rendered for: the three measures that
+    moved the score most in 7 days. Read for those accounts only, once each (a few key lookups in the view
+    marts.health_score_changes, V095), not for every scored account: a day at 20,000 accounts renders ~1,000
+    tasks, and the plays fire for many more accounts that their cooldown then blocks."""
+    wanted = sorted(a for a in account_ids if a in contexts and contexts[a]["score"]["top_drivers"] is None)
     if not wanted:
         return
+    for account_id in wanted:
+        contexts[account_id]["score"]["top_drivers"] = []  # no row: nothing moved, or no score 7 days before
     for r in fetch_sql_file(conn, "playbooks/drivers.sql", {"day": day, "health_version": health_version,
                                                              "accounts": wanted}):
         contexts[r["account_id"]]["score"]["top_drivers"] = r["drivers"]
@@ -181,7 +177,7 @@ def _render(play: Play, text: str, context: dict) -> str:
 
 
 def _create(conn, run: PlaybookRun, play: Play, config: PlaybooksFile, version: str, firing: dict[str, str],
-            contexts) -> int:
+            contexts, health_version: str) -> int:
     if not firing:
         return 0
     day = run.day
@@ -190,6 +186,7 @@ def _create(conn, run: PlaybookRun, play: Play, config: PlaybooksFile, version: 
         conn, "playbooks/cooldown_blocked.sql", {"play": play.name, "day": day, "cooldown_days": cooldown})}
     created = 0
     holdout = play.holdout if play.holdout is not None else config.defaults.holdout
+    _attach_drivers(conn, day, health_version, contexts, set(firing) - blocked)
     for account_id, reason in sorted(firing.items()):
         if account_id in blocked or account_id not in contexts:
             continue
