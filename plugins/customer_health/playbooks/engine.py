@@ -23,7 +23,7 @@ from customer_health.config.playbooks import Play, PlaybooksFile
 from customer_health.config.templates import render
 from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.playbooks.conditions import AccountFacts, evaluate, segment_matches, streams_read
-from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
+from customer_health.warehouse.sqlfiles import fetch_sql_file, fetch_sql_file_many, run_sql_file
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,8 @@ def _create(conn, run: PlaybookRun, play: Play, config: PlaybooksFile, version: 
     cooldown = play.cooldown_days if play.cooldown_days is not None else config.defaults.cooldown_days
     blocked = {r["account_id"] for r in fetch_sql_file(
         conn, "playbooks/cooldown_blocked.sql", {"play": play.name, "day": day, "cooldown_days": cooldown})}
-    created = 0
+    created = 0  # previewed
+    inserts = []  # (insert_task parameters, the history line's detail) per task to write
     holdout = play.holdout if play.holdout is not None else config.defaults.holdout
     _attach_drivers(conn, day, health_version, contexts, set(firing) - blocked)
     for account_id, reason in sorted(firing.items()):
@@ -204,23 +205,23 @@ def _create(conn, run: PlaybookRun, play: Play, config: PlaybooksFile, version: 
             run.planned.append(PlannedTask("create", play.name, account_id, owner["name"], owner["csm_name"], reason))
             created += 1
             continue
-        rows = fetch_sql_file(
-            conn, "playbooks/insert_task.sql",
-            {
-                "play": play.name, "account": account_id, "key": f"{play.name}/{account_id}", "day": day,
-                "version": version, "priority": play.task.priority, "title": title, "body": body,
-                "reason": reason, "owner_id": owner["csm_id"], "owner_email": owner["csm_email"],
-                "queue": None if owner["csm_email"] else config.defaults.fallback_queue,
-                "due": day + timedelta(days=play.task.due_in_days),
-                "channels": [] if held_out else list(play.task.channels or config.defaults.channels),
-                "held_out": held_out,
-                "five": json.dumps(five, ensure_ascii=False),
-            },
-        )
-        if rows:
-            _record(conn, rows[0]["task_id"], "created", {"reason": reason, "held_out": held_out})
-            created += 1
-    return created
+        inserts.append(({
+            "play": play.name, "account": account_id, "key": f"{play.name}/{account_id}", "day": day,
+            "version": version, "priority": play.task.priority, "title": title, "body": body,
+            "reason": reason, "owner_id": owner["csm_id"], "owner_email": owner["csm_email"],
+            "queue": None if owner["csm_email"] else config.defaults.fallback_queue,
+            "due": day + timedelta(days=play.task.due_in_days),
+            "channels": [] if held_out else list(play.task.channels or config.defaults.channels),
+            "held_out": held_out,
+            "five": json.dumps(five, ensure_ascii=False),
+        }, {"reason": reason, "held_out": held_out}))
+    # One pipelined batch for the play's tasks and one for their history lines: a round trip per task
+    # and line cost 2 s a day at 20,000 accounts (~1,000 tasks).
+    inserted = fetch_sql_file_many(conn, "playbooks/insert_task.sql", [params for params, _ in inserts])
+    events = [{"task_id": rows[0]["task_id"], "event": "created", "detail": json.dumps(detail, ensure_ascii=False)}
+              for rows, (_, detail) in zip(inserted, inserts, strict=True) if rows]
+    fetch_sql_file_many(conn, "playbooks/task_event.sql", events)
+    return created + len(events)
 
 
 def in_holdout(play: str, account_id: str, share: float) -> bool:

@@ -100,3 +100,22 @@ def fetch_one_sql_file(conn: psycopg.Connection, relative: str, params: dict | N
     """The first row of a file's last statement as a dict, or None when it returns none."""
     rows = fetch_sql_file(conn, relative, params, **parts)
     return rows[0] if rows else None
+
+
+def fetch_sql_file_many(conn: psycopg.Connection, relative: str, params_seq: list[dict]) -> list[list[dict[str, Any]]]:
+    """Run a one-statement file once per parameter set, pipelined (one round trip for the batch, not one
+    per row); returns each run's rows, in the order of ``params_seq``."""
+    if not params_seq:
+        return []
+    statement = sql_statement(relative)
+    started = time.perf_counter()
+    results = []
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.executemany(statement, params_seq, returning=True)
+        while True:
+            results.append(cur.fetchall() if cur.description else [])
+            if not cur.nextset():
+                break
+    _log_statement(relative, 1, len(params_seq), started)
+    return results
+
