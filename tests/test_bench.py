@@ -30,10 +30,9 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
     assert process.returncode == 0, out[-3000:]
 
     assert "usage events: 20,000 (inserted 20,000" in out  # the load part
-    assert "KPIs on 20,000 events, 200 accounts" in out  # the KPI part
-    # issue 14's floor of a full recompute, and the ratio to it
-    assert re.search(r"floor: one-pass CREATE TABLE AS \.\.\. GROUP BY account, day\s+[\d.]+ s", out), out[-3000:]
-    assert re.search(r"full recompute / one-pass floor\s+[\d.]+ x", out), out[-3000:]
+    # issue 14's full recompute of the KPIs against the floor, at each size
+    assert len(re.findall(r"KPIs of every day \(full recompute\)\s+[\d.]+ s = [\d.]+ x the one-pass floor "
+                          r"\([\d.]+ s", out)) == 2, out[-3000:]
     assert re.search(r"custom KPIs \(8 declared.*\n.*floor.*\n.*rollup.*\n  full recompute .*: [\d.]+ s = [\d.]+ x the floor"
                      r"\n  one new day .*: [\d.]+ s, rerun [\d.]+ s", out), out[-3000:]  # the kpis.yml declarations
     # each size of SIZES: same events per day (500), so 20 and 40 days of history
@@ -45,10 +44,16 @@ def test_make_bench_runs_every_part_at_a_tiny_size_and_drops_its_scratch_databas
     assert all(int(pushed) <= int(created) for *_, created, pushed, _ in daily)
     assert sum(int(pushed) for *_, pushed, _ in daily) > 0
     summary = out[out.index("summary (200 accounts"):]
-    for line in ("score one day (20k)", "CMI + quadrants (20k)", "daily run of a new day (20k)",
-                 "re-score 30 days (20k)", "peak memory of this process"):
+    for line in ("KPIs of a new day (20k)", "score one day (20k)", "CMI + quadrants (20k)",
+                 "daily run of a new day (20k)", "re-score 30 days (20k)", "peak memory of this process"):
         assert re.search(re.escape(line) + r"\s+[\d.]+(s|MB)", summary), summary
-    assert re.search(r"score one day\s+[\d.]+s x1\.00\s+[\d.]+s x[\d.]+", summary), summary  # sizes side by side
+    assert re.search(r"KPI full recompute \(20k\)\s+[\d.]+x\s+3x", summary), summary
+    for name in ("KPIs of a day", "score one day", "daily run"):  # sizes side by side
+        assert re.search(re.escape(name) + r"\s+[\d.]+s x1\.00\s+[\d.]+s x[\d.]+", summary), summary
+    # the daily run step by step: the KPIs of the new day are issue 14's "one new day"
+    assert len(re.findall(r"daily run of a new day\s+[\d.]+ s: ingest [\d.]+ s, accounts [\d.]+ s, KPIs [\d.]+ s, "
+                          r"gate [\d.]+ s, score [\d.]+ s, CMI [\d.]+ s, quadrants [\d.]+ s, playbooks [\d.]+ s, "
+                          r"delivery [\d.]+ s", out)) == 2, out[-3000:]
 
     with psycopg.connect(ADMIN_URL) as conn:
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
