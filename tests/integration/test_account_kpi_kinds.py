@@ -258,3 +258,28 @@ def test_account_kinds_declared_in_yaml_alone_are_scored(warehouse, warehouse_ur
                           ("a2", "renewals_so_far"): 0.0, ("a2", "login_users_7d"): 0.0}
     scores = dict(warehouse.execute("SELECT account_id, score FROM marts.health_scores WHERE day = %s", [day]).fetchall())
     assert scores["a1"] > scores["a2"]
+
+
+def test_the_evaluation_flags_a_declared_crm_property_before_the_crm_history_starts(
+        warehouse, warehouse_url, tmp_path, monkeypatch):
+    import shutil  # noqa: PLC0415
+
+    from customer_health.evaluation.evaluate import not_point_in_time  # noqa: PLC0415
+    from demo.localenv import REPO_ROOT  # noqa: PLC0415
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include", include)
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    kpis_yml = include / "config" / "kpis.yml"
+    kpis_yml.write_text(kpis_yml.read_text(encoding="utf-8") + """
+  crm_employees:
+    label: Employees (CRM)
+    description: Employees as the CRM said that day.
+    crm: {property: employees}
+""", encoding="utf-8")
+    first = TODAY - 60 * DAY
+    load_rows(warehouse_url, "crm_accounts", [crm_account(40, TODAY - 200 * DAY)], complete=True,
+              observed_at=datetime.combine(first, datetime.min.time(), timezone.utc))
+    flagged = not_point_in_time(warehouse, [first - 30 * DAY, first])
+    assert flagged["crm_employees"] == flagged["employees"]
+    assert "crm_employees" not in not_point_in_time(warehouse, [first])
