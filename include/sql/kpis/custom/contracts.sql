@@ -24,5 +24,8 @@ FROM (
     FROM target AS t
     JOIN history.crm_contracts AS c
       ON c.account_id = t.account_id AND history.known_days(c.valid_from, c.valid_to) @> t.day
+    -- only versions known on some target day (constant bounds: the expression statistics of
+    -- known_days size it, as in marts/account_daily_kpis.sql)
+    WHERE history.known_days(c.valid_from, c.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')
 ) AS known
 GROUP BY account_id, day

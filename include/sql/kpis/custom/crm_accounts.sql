@@ -8,3 +8,6 @@ SELECT t.account_id, t.day, (h.created_at AT TIME ZONE 'UTC')::date AS created_o
 FROM target AS t
 JOIN history.crm_accounts AS h
   ON h.account_id = t.account_id AND history.known_days(h.valid_from, h.valid_to) @> t.day
+-- Only versions known on some target day (constant bounds: the expression
+-- statistics of known_days size it, as in marts/account_daily_kpis.sql).
+WHERE history.known_days(h.valid_from, h.valid_to) && daterange(%(start)s::date, %(end)s::date, '[]')
