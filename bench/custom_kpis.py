@@ -6,7 +6,7 @@
 ``--fill`` makes a scratch database (``ch_bench_ckpis_<pid>_<random>``) filled
 like ``bench.kpis --fill`` and writes the mart's rows (one per account and day, the standard KPIs left
 NULL: ``bench.kpis`` times their statement, so the ratio over
-``active_users_30d`` is NULL here). Then, with the eight declarations of ``DECLARED``
+``active_users_30d`` is NULL here). Then, with the declarations of ``DECLARED``
 (every kind, the demo product's events):
 
 - the floor: ``CREATE TEMP TABLE AS SELECT account_id, occurred_at::date,
@@ -62,6 +62,18 @@ DECLARED = {
     "b_days_since_invite": {"label": "Since invite", "description": "d", "days_since": {"events": ["member_invited"]}},
     "b_days_since_first_export": {"label": "Since first export", "description": "d",
                                   "days_since": {"events": ["report_export"], "which": "first"}},
+    "b_message_users_30d": {"label": "Message users", "description": "d",
+                            "distinct": {"of": "users", "events": ["message_sent"], "window": 30}},
+    "b_report_features_30d": {"label": "Report features", "description": "d",
+                              "distinct": {"of": "features", "events_matching": "report%", "window": 30}},
+    "b_days_using": {"label": "Days using", "description": "d", "tenure": {"since": "first_event"}},
+    "b_age": {"label": "Age", "description": "d", "tenure": {"since": "crm_created"}},
+    "b_renewals": {"label": "Renewals", "description": "d", "contract": {"fact": "renewals_so_far"}},
+    "b_term_days": {"label": "Term days", "description": "d", "contract": {"fact": "days_since_contract_start"}},
+    "b_nps_age": {"label": "NPS age", "description": "d", "survey": {"survey": "nps", "measure": "age_days"}},
+    "b_csat_90d": {"label": "CSAT", "description": "d",
+                   "survey": {"survey": "csat", "measure": "average", "window_days": 90}},
+    "b_employees": {"label": "Employees", "description": "d", "crm": {"property": "employees"}},
 }
 
 

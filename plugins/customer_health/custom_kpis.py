@@ -5,7 +5,11 @@ transaction, after the standard KPI rows of the days are written:
 
 1. **Rollup.** ``intermediate.account_day_events`` (day, account, event name:
    events, duration) of the days the standard rollups just rewrote, one
-   statement (one indexed read of a day, one grouped pass over a range).
+   statement (one indexed read of a day, one grouped pass over a range); while
+   a KPI counts distinct users, ``intermediate.account_day_user_events`` (day,
+   account, user, event name) the same way (the standard rollups keep who was
+   active but not with which event, the per-event one which events but not
+   whose). A new day is read once into them; no KPI reads the events again.
 2. **Columns.** Each declared custom KPI is a ``double precision`` column
    (``ADD COLUMN IF NOT EXISTS``: metadata only, no table rewrite);
    ``meta.kpi_definitions`` records its definition hash
@@ -25,7 +29,14 @@ transaction, after the standard KPI rows of the days are written:
    per account and event name, folded each day); a range, or a day before the
    state's last folded day, takes a running min / max in the shared pass over
    all rollups instead. Both give the same numbers (tested day by day against a
-   full rebuild, whole table against whole table).
+   full rebuild, whole table against whole table). Distinct users / features
+   count each key's active days as spans of at most ``window`` days
+   (``kpis/custom/distinct_keys.sql``: window - 1 days of rollups before the
+   first target day). The account kinds read what was known at the end of each
+   day, as the standard statement does: ``tenure`` (since crm_created) and
+   ``crm`` the ``history.crm_accounts`` version known that day, ``contract``
+   the ``history.crm_contracts`` versions known that day, ``survey`` the answers
+   submitted by then; a later CRM load never changes an earlier day.
 
 Why columns and not a long ``(account_id, day, kpi, value)`` table, measured at
 20,000 accounts x 365 days (7.3M account-days, one KPI, filled by
@@ -69,6 +80,7 @@ def build_custom_kpis(conn: psycopg.Connection, first_day: date, day: date, conf
     started = time.perf_counter()
     span = {"first_day": first_day, "last_day": day}
     run_sql_file(conn, "intermediate/account_day_events.sql", span)
+    _roll_up_users(conn, config, first_day, day)
     through = fetch_one_sql_file(conn, "intermediate/account_event_state_through.sql")["through"]
     state_is_of_the_day = through is None or through <= day
     run_sql_file(conn, "intermediate/account_event_state_fold.sql", span)
@@ -87,6 +99,7 @@ def rebuild_custom_kpis(conn: psycopg.Connection, first_day: date, start: date, 
         return
     started = time.perf_counter()
     run_sql_file(conn, "intermediate/account_day_events.sql", {"first_day": first_day, "last_day": end})
+    _roll_up_users(conn, config, first_day, end)
     run_sql_file(conn, "intermediate/account_event_state_rebuild.sql")
     backfill = _sync_columns(conn, config)
     _backfill(conn, config, backfill)
@@ -101,6 +114,24 @@ def _without_custom_kpis(conn: psycopg.Connection, config: KpisFile) -> None:
     (an empty rollup is rolled up from the first event) instead of from a rollup with a gap."""
     _sync_columns(conn, config)
     run_sql_file(conn, "intermediate/account_day_events_forget.sql")
+    run_sql_file(conn, "intermediate/account_day_user_events_forget.sql")
+
+
+def _counts_users(config: KpisFile) -> bool:
+    return any(e.distinct and e.distinct.of == "users" for e in config.custom().values())
+
+
+def _roll_up_users(conn: psycopg.Connection, config: KpisFile, first_day: date, last_day: date) -> None:
+    """The per-user event rollup of the days just rolled up, kept only while a KPI counts distinct users;
+    the first build after one is declared rolls up all history once (one pass), as for the per-event rollup."""
+    if not _counts_users(config):
+        run_sql_file(conn, "intermediate/account_day_user_events_forget.sql")
+        return
+    if fetch_one_sql_file(conn, "intermediate/account_day_user_events_empty.sql")["empty"]:
+        first_event_at = fetch_one_sql_file(conn, "kpis/first_event_at.sql")["first_event_at"]
+        if first_event_at is not None:
+            first_day = min(first_day, first_event_at.astimezone(timezone.utc).date())
+    run_sql_file(conn, "intermediate/account_day_user_events.sql", {"first_day": first_day, "last_day": last_day})
 
 
 def _sync_columns(conn: psycopg.Connection, config: KpisFile) -> list[str]:
@@ -154,11 +185,16 @@ def _compute(conn: psycopg.Connection, config: KpisFile, names: list[str], start
 class _Statement:
     """The generated parts of values.sql and each KPI's value expression.
 
-    Every KPI that reads the rollups shares ONE pass (``kpis/custom/windows.sql``):
+    Every KPI that reads the rollups by day shares ONE pass (``kpis/custom/windows.sql``):
     one grouping of the rollups by account and day with a FILTERed measure per
     KPI, one sort by account and day, and a window per KPI over it (Postgres
-    computes windows of the same ordering from one sort). days_since of one new
-    day reads the state instead (``kpis/custom/days_since_state.sql``, a CTE each).
+    computes windows of the same ordering from one sort). The other sources are
+    one CTE each, LEFT JOINed onto the target rows ``t``: days_since of one new
+    day from the state (``days_since_state.sql``); distinct users / features
+    (``distinct_keys.sql``); the CRM account version known that day
+    (``crm_accounts.sql``, shared by tenure and crm), the contract facts known
+    that day (``contracts.sql``, shared by every contract KPI) and one survey's
+    answers (``survey.sql``).
     """
 
     def __init__(self, config: KpisFile, days_since_from_state: bool):
@@ -171,8 +207,9 @@ class _Statement:
         self._windows: list[sql.Composable] = []
         self._reach: int | None = 0  # days before start the rollups are read from; None: all history
         self._items: dict[str, str] = {}
-        self._state_sources: list[sql.Composable] = []
-        self._state_aliases: dict[str, sql.Identifier] = {}
+        self._sources: dict[str, sql.Identifier] = {}  # a CTE LEFT JOINed onto t, by what it computes
+        self._bodies: list[sql.Composable] = []
+        self._crm_columns: list[str] = []
 
     def expression(self, name: str) -> sql.Composable:
         entry = self.config.kpis.get(name)
@@ -185,13 +222,63 @@ class _Statement:
             item = self._windowed(entry.change.of, self.config.kpis[entry.change.of], with_previous=True)
             return sql.SQL("(w.{} / nullif(w.{}, 0) - 1)::double precision").format(
                 sql.Identifier(f"v{item}"), sql.Identifier(f"prev{item}"))
-        if entry.days_since:
+        if entry.days_since or (entry.tenure and entry.tenure.since == "first_event"):
+            which = entry.days_since.which if entry.days_since else "first"
             if self.from_state:
-                return sql.SQL("{}.v").format(self._state_source(name, entry))
-            item = self._days_since(name, entry)
+                return sql.SQL("{}.v").format(self._state_source(name, entry, which))
+            item = self._days_since(name, entry, which)
             return sql.SQL("(t.day - w.{})::double precision").format(sql.Identifier(f"hit{item}"))
+        if entry.tenure:  # since crm_created
+            return sql.SQL("(t.day - {}.created_on)::double precision").format(self._crm(None))
+        if entry.crm:
+            return sql.SQL("{}.{}::double precision").format(self._crm(entry.crm.property),
+                                                             sql.Identifier(entry.crm.property))
+        if entry.contract:
+            return sql.SQL("{}.{}").format(
+                self._source("contracts", lambda: sql_statement("kpis/custom/contracts.sql")),
+                sql.Identifier(entry.contract.fact))
+        if entry.survey:
+            return sql.SQL("{}.{}").format(self._survey(entry), sql.Identifier(entry.survey.measure))
+        if entry.distinct and entry.distinct.of != "days":
+            return sql.SQL("coalesce({}.v, 0)").format(self._distinct_keys(name, entry))
         item = self._windowed(name, entry, with_previous=False)
         return sql.SQL("w.{}::double precision").format(sql.Identifier(f"v{item}"))
+
+    def _source(self, key: str, body) -> sql.Identifier:
+        """The alias of the CTE computing ``key`` (made once, from ``body()``)."""
+        if key not in self._sources:
+            alias = sql.Identifier(f"s{len(self._sources)}")
+            self._sources[key] = alias
+            self._bodies.append((alias, body()))
+        return self._sources[key]
+
+    def _crm(self, column: str | None) -> sql.Identifier:
+        """The shared CTE of the CRM account version known on each target day (created_on, and ``column``
+        among its columns: the body is composed at the end, once every column is known)."""
+        if column is not None and column not in self._crm_columns:
+            self._crm_columns.append(column)
+        return self._source("crm_accounts", lambda: None)
+
+    def _survey(self, entry: KpiDeclaration) -> sql.Identifier:
+        survey = entry.survey
+        key = f"survey_{survey.survey}_{survey.window_days or 1}"  # latest and age_days share one
+        self.params[key] = survey.survey
+        return self._source(key, lambda: sql_statement(
+            "kpis/custom/survey.sql", survey=sql.Placeholder(key),
+            preceding=sql.Literal(f"{(survey.window_days or 1) - 1} days")))
+
+    def _distinct_keys(self, name: str, entry: KpiDeclaration) -> sql.Identifier:
+        spec = entry.distinct
+        users = spec.of == "users"
+
+        def body():
+            filter_ = self._filter(f"k{len(self._sources)}", spec)
+            return sql_statement(
+                "kpis/custom/distinct_keys.sql", key=sql.Identifier("user_id" if users else "event_name"),
+                rollup=sql.Identifier("intermediate", "account_day_user_events" if users else "account_day_events"),
+                since=sql.SQL("%(start)s::date - {}").format(sql.Literal(spec.window - 1)),
+                filter=filter_, window=sql.Literal(spec.window))
+        return self._source(f"distinct/{name}", body)
 
     def _item(self, key: str, entry: KpiDeclaration, measure, zero: sql.Composable):
         """A measure column of the shared pass (once per KPI), its number and whether it is new."""
@@ -222,33 +309,32 @@ class _Statement:
             self._reach = max(self._reach, 2 * window - 1 if with_previous else window - 1)
         return number
 
-    def _days_since(self, name: str, entry: KpiDeclaration) -> str:
+    def _days_since(self, name: str, entry: KpiDeclaration, which: str) -> str:
         number, new = self._item(name, entry, lambda f: sql.SQL("max(day) FILTER (WHERE {})").format(f),
                                  sql.SQL("NULL::date"))
         if new:  # the last (max) or first (min) matching day on or before each day, peers included
             self._windows.append(sql.SQL(", {}({}) OVER (PARTITION BY account_id ORDER BY day) AS {}").format(
-                sql.SQL("max" if entry.days_since.which == "last" else "min"), sql.Identifier(f"x{number}"),
+                sql.SQL("max" if which == "last" else "min"), sql.Identifier(f"x{number}"),
                 sql.Identifier(f"hit{number}")))
         self._reach = None
         return number
 
-    def _state_source(self, name: str, entry: KpiDeclaration) -> sql.Identifier:
-        if name in self._state_aliases:
-            return self._state_aliases[name]
-        alias = sql.Identifier(f"s{len(self._state_aliases)}")
-        self._state_aliases[name] = alias
-        last = entry.days_since.which == "last"
-        body = sql_statement("kpis/custom/days_since_state.sql", filter=self._filter(f"s{len(self._state_aliases)}", entry.spec),
-                             pick=sql.SQL("max" if last else "min"),
-                             state_day=sql.Identifier("last_day" if last else "first_day"))
-        self._state_sources.append(sql.SQL(",\n{} AS ({})").format(alias, body))
-        return alias
+    def _state_source(self, name: str, entry: KpiDeclaration, which: str) -> sql.Identifier:
+        last = which == "last"
+        return self._source(f"state/{name}", lambda: sql_statement(
+            "kpis/custom/days_since_state.sql", filter=self._filter(f"s{len(self._sources)}", entry.spec),
+            pick=sql.SQL("max" if last else "min"), state_day=sql.Identifier("last_day" if last else "first_day")))
 
     def sources_and_joins(self) -> tuple[sql.Composable, sql.Composable]:
         """The CTEs after ``target`` and the joins onto the target rows ``t``."""
-        sources, joins = list(self._state_sources), [
-            sql.SQL("\n    LEFT JOIN {} ON {}.account_id = t.account_id AND {}.day = t.day").format(a, a, a)
-            for a in self._state_aliases.values()]
+        sources, joins = [], []
+        for alias, body in self._bodies:
+            if body is None:  # the CRM versions, with the columns the KPIs asked for
+                body = sql_statement("kpis/custom/crm_accounts.sql", columns=sql.SQL("").join(
+                    sql.SQL(", h.{}").format(sql.Identifier(c)) for c in self._crm_columns))
+            sources.append(sql.SQL(",\n{} AS ({})").format(alias, body))
+            joins.append(sql.SQL("\n    LEFT JOIN {} ON {}.account_id = t.account_id AND {}.day = t.day").format(
+                alias, alias, alias))
         if self._measures:
             since = (sql.SQL("'-infinity'::date") if self._reach is None
                      else sql.SQL("%(start)s::date - {}").format(sql.Literal(self._reach)))

@@ -36,6 +36,38 @@ kpis:
     label: Days since the first export
     description: Days since the first report export.
     days_since: {events: [report_export], which: first}
+  message_senders_30d:
+    label: Message senders
+    description: People who sent a message in 30 days.
+    distinct: {of: users, events_matching: 'message%', window: 30}
+  report_features_30d:
+    label: Report features
+    description: Report event names used in 30 days.
+    distinct: {of: features, events_matching: 'report%', window: 30}
+  account_age:
+    label: Account age
+    description: Days since the CRM created the account.
+    tenure: {since: crm_created}
+  days_using:
+    label: Days using the product
+    description: Days since the first event.
+    tenure: {since: first_event}
+  renewals:
+    label: Renewals
+    description: Contract terms renewed so far.
+    contract: {fact: renewals_so_far}
+  nps_age:
+    label: NPS age
+    description: Days since the latest NPS answer.
+    survey: {survey: nps, measure: age_days}
+  csat_avg_30d:
+    label: CSAT (30 days)
+    description: Mean CSAT of 30 days.
+    survey: {survey: csat, measure: average, window_days: 30}
+  crm_employees:
+    label: Employees
+    description: Employees as the CRM says.
+    crm: {property: employees}
 """
 
 
@@ -55,7 +87,10 @@ def test_a_good_file_declares_every_kind(tmp_path):
     config = load(tmp_path, GOOD)
     assert {n: e.kind for n, e in config.custom().items()} == {
         "messages_30d": "count", "exports_minutes_7d": "sum", "busy_days_30d": "distinct",
-        "messages_per_active_user": "ratio", "messages_change": "change", "days_since_first_export": "days_since"}
+        "messages_per_active_user": "ratio", "messages_change": "change", "days_since_first_export": "days_since",
+        "message_senders_30d": "distinct", "report_features_30d": "distinct", "account_age": "tenure",
+        "days_using": "tenure", "renewals": "contract", "nps_age": "survey", "csat_avg_30d": "survey",
+        "crm_employees": "crm"}
     assert config.kpis["logins_30d"].kind is None
     assert config.kpis["days_since_first_export"].days_since.which == "first"
 
@@ -73,6 +108,9 @@ def test_the_catalogue_lists_custom_kpis_with_their_streams(tmp_path):
     assert found["messages_30d"].stream == "usage_events" and found["messages_30d"].numeric
     assert found["messages_per_active_user"].label == "Messages per active user"
     assert found["industry"].numeric is False and found["industry"].kind is None
+    assert {n: found[n].stream for n in ("account_age", "days_using", "renewals", "nps_age", "crm_employees")} == {
+        "account_age": "crm_accounts", "days_using": "usage_events", "renewals": "crm_contracts",
+        "nps_age": "survey_responses", "crm_employees": "crm_accounts"}
 
 
 @pytest.mark.parametrize(("declaration", "message"), [
@@ -87,14 +125,35 @@ def test_the_catalogue_lists_custom_kpis_with_their_streams(tmp_path):
      "kpis.mine.count: Value error, give exactly one of events: [names] or events_matching"),
     ("mine: {label: L, description: D, count: {events: [x], window: 3}, sum: {events: [x], window: 3}}",
      "kpis.mine: Value error, give exactly one kind, got count, sum"),
-    ("mine: {label: L, description: D, distinct: {of: users, window: 3}}",
-     "kpis.mine.distinct.of: Value error, distinct users over declared events is not supported"),
+    ("mine: {label: L, description: D, distinct: {of: sessions, window: 3}}",
+     "kpis.mine.distinct.of: Input should be 'days', 'users' or 'features' (got 'sessions')"),
+    ("u: {label: L, description: D, distinct: {of: users, window: 3}}\n"
+     "  mine: {label: L, description: D, change: {of: u}}",
+     "mine.change.of: 'u' is not a windowed custom KPI (count, sum or distinct of days) of this file; allowed: (none"),
+    ("mine: {label: L, description: D, tenure: {since: signup}}",
+     "kpis.mine.tenure.since: Input should be 'crm_created' or 'first_event' (got 'signup')"),
+    ("mine: {label: L, description: D, contract: {fact: mrr}}",
+     "kpis.mine.contract.fact: Input should be 'arr', 'days_to_renewal', 'renewals_so_far' or "
+     "'days_since_contract_start' (got 'mrr')"),
+    ("mine: {label: L, description: D, survey: {survey: cmi}}",
+     "kpis.mine.survey.survey: Input should be 'nps' or 'csat' (got 'cmi')"),
+    ("mine: {label: L, description: D, survey: {survey: nps, measure: average}}",
+     "kpis.mine.survey: Value error, measure average needs window_days: 1..365"),
+    ("mine: {label: L, description: D, survey: {survey: nps, window_days: 90}}",
+     "kpis.mine.survey: Value error, window_days is only for measure average"),
+    ("mine: {label: L, description: D, survey: {survey: csat, measure: average, window_days: 0}}",
+     "kpis.mine.survey.window_days: Input should be greater than or equal to 1 (got 0)"),
+    ("mine: {label: L, description: D, crm: {property: industry}}",
+     "kpis.mine.crm.property: Value error, 'industry' is not a numeric property of crm_accounts; allowed: employees"),
+    ("mine: {label: L, description: D, crm: {property: employees}, tenure: {}}",
+     "kpis.mine: Value error, give exactly one kind, got tenure, crm; allowed: count, sum, distinct, ratio, change, "
+     "days_since, tenure, contract, survey, crm"),
     ("mine: {label: L, description: D, ratio: {numerator: nothing_here, denominator: employees}}",
      "mine.ratio.numerator: 'nothing_here' is not a numeric KPI; allowed: standard numeric KPIs"),
     ("mine: {label: L, description: D, ratio: {numerator: region, denominator: employees}}",
      "mine.ratio.numerator: 'region' is not a numeric KPI"),
     ("mine: {label: L, description: D, change: {of: logins_30d}}",
-     "mine.change.of: 'logins_30d' is not a windowed custom KPI (count, sum or distinct) of this file; allowed: (none"),
+     "mine.change.of: 'logins_30d' is not a windowed custom KPI (count, sum or distinct of days) of this file; allowed: (none"),
     ("a: {label: L, description: D, ratio: {numerator: b, denominator: employees}}\n"
      "  b: {label: L, description: D, ratio: {numerator: a, denominator: employees}}",
      "a: refers to itself through a -> b -> a"),

@@ -33,6 +33,19 @@ def declared(**changes) -> KpisFile:
                                "distinct": {"of": "days", "events_matching": "message\\_%", "window": 7}},
         "my_messages_30d": {"label": "Messages", "description": "d",
                             "count": {"events_matching": "message%", "window": 30}},
+        # the account kinds and distinct users / features (test_account_kpi_kinds.py checks their values)
+        "my_days_using": {"label": "Days using", "description": "d", "tenure": {"since": "first_event"}},
+        "my_age": {"label": "Age", "description": "d", "tenure": {"since": "crm_created"}},
+        "my_renewals": {"label": "Renewals", "description": "d", "contract": {"fact": "renewals_so_far"}},
+        "my_term_days": {"label": "Term days", "description": "d", "contract": {"fact": "days_since_contract_start"}},
+        "my_nps_age": {"label": "NPS age", "description": "d", "survey": {"survey": "nps", "measure": "age_days"}},
+        "my_csat_30d": {"label": "CSAT", "description": "d",
+                        "survey": {"survey": "csat", "measure": "average", "window_days": 30}},
+        "my_employees": {"label": "Employees", "description": "d", "crm": {"property": "employees"}},
+        "my_login_users_7d": {"label": "Login users", "description": "d",
+                              "distinct": {"of": "users", "events": ["login"], "window": 7}},
+        "my_message_features_30d": {"label": "Message features", "description": "d",
+                                    "distinct": {"of": "features", "events_matching": "message%", "window": 30}},
     }
     kpis.update(changes)
     return KpisFile.model_validate({**CONFIG.model_dump(), "kpis": {k: v for k, v in kpis.items() if v}})
@@ -86,7 +99,8 @@ def test_the_daily_path_equals_a_full_rebuild_on_the_custom_columns(warehouse, w
     daily = column_values(warehouse, CUSTOM, since=START)
     assert len(daily) == 36 * 2 + 27
     warehouse.execute("""TRUNCATE marts.account_daily_kpis, intermediate.account_day_activity,
-                         intermediate.user_day_activity, intermediate.account_day_events, intermediate.account_event_state""")
+                         intermediate.user_day_activity, intermediate.account_day_events, intermediate.account_event_state,
+                         intermediate.account_day_user_events""")
     rebuild_kpis(warehouse, days[0], days[-1], DECLARED)
     assert column_values(warehouse, CUSTOM) == daily
 

@@ -6,7 +6,9 @@ catalogue that joins them lives in the config layer, re-read when the file chang
 Scorecards and playbooks may only name KPIs of ``catalogue()`` (a typo is a
 config error, not a NULL measure).
 
-The stream of a custom KPI: ``usage_events`` for the event kinds; for a ratio
+The stream of a custom KPI: ``usage_events`` for the event kinds, the stream
+it reads for ``tenure`` (since the first event: ``usage_events``), ``contract``,
+``survey`` and ``crm``; for a ratio
 or change, its operands' streams. When those differ (a per-seat ratio reads
 usage and licences) the KPI is given ``usage_events`` if any operand reads it,
 else the first operand's: the gate then carries the last good value when
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from customer_health.config.kpis import KpisFile, kpis_path, load_kpis, operands
+from customer_health.config.kpis import KIND_STREAMS, KpisFile, kpis_path, load_kpis, operands
 from customer_health.contracts.kpi_catalog import ALL_KPIS, NUMERIC_KPIS, USAGE
 
 
@@ -54,6 +56,10 @@ def _catalogue(path: Path, stamp: int | None) -> dict[str, KpiInfo]:
         if name in found:
             return found[name].stream
         entry = config.kpis[name]
+        if entry.tenure and entry.tenure.since == "first_event":
+            return USAGE
+        if entry.kind in KIND_STREAMS:
+            return KIND_STREAMS[entry.kind]
         if not entry.ratio and not entry.change:
             return USAGE
         streams = [stream_of(o) for o in operands(entry)]

@@ -9,9 +9,12 @@ names (values), not SQL identifiers. KPI names become columns of
 * a **standard** name (one of ``contracts.kpi_catalog.STANDARD_KPIS``) with a
   label, description and unit and no kind: the KPI the tuned statement
   ``marts/account_daily_kpis.sql`` computes; the entry only names it for people;
-* a **custom** name with exactly ONE kind key (``count``, ``sum``, ``distinct``,
-  ``ratio``, ``change``, ``days_since``), computed by ``custom_kpis.py`` from the
-  per-event rollups. Event filters are a list (``events``) or ONE SQL ``LIKE``
+* a **custom** name with exactly ONE kind key, computed by ``custom_kpis.py``:
+  the event kinds (``count``, ``sum``, ``distinct``, ``ratio``, ``change``,
+  ``days_since``) from the per-event rollups, the account kinds (``tenure``,
+  ``contract``, ``survey``, ``crm``) from the CRM, contract and survey streams
+  as known at the end of each day (``history.<stream>``, like the standard
+  statement). Event filters are a list (``events``) or ONE SQL ``LIKE``
   pattern (``events_matching``: ``%`` any run of characters, ``_`` one
   character; chosen over regexes because a pattern an index can serve is enough
   for event-name families like ``message_%``).
@@ -28,6 +31,7 @@ from pydantic import Field, field_validator, model_validator
 
 from customer_health.config.loader import Strict, config_version, load_yaml
 from customer_health.contracts.kpi_catalog import NUMERIC_KPIS, STANDARD_KPIS
+from customer_health.contracts.streams import STREAMS
 from customer_health.paths import config_dir
 
 
@@ -37,8 +41,13 @@ Window = Field(ge=1, le=365, description="days, ending on and including the day"
 Unit = Literal["count", "days", "percent", "ratio", "minutes", "currency", "score", "text", "date"]
 # Columns of marts.account_daily_kpis besides the KPIs: the key, and when the latest answer behind a KPI was given.
 MART_COLUMNS_NOT_KPIS = frozenset({"account_id", "day", "nps_latest_at", "csm_sentiment_at"})
-KINDS = ("count", "sum", "distinct", "ratio", "change", "days_since")
+KINDS = ("count", "sum", "distinct", "ratio", "change", "days_since", "tenure", "contract", "survey", "crm")
 WINDOWED_KINDS = ("count", "sum", "distinct")
+# The stream each account kind reads (the event kinds read usage_events).
+KIND_STREAMS = {"tenure": "crm_accounts", "contract": "crm_contracts", "survey": "survey_responses", "crm": "crm_accounts"}
+_NUMERIC_TYPES = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+# crm: {property: ..}: the numeric columns of the crm_accounts stream (it has no generic properties column).
+CRM_NUMERIC_PROPERTIES = tuple(c.name for c in STREAMS["crm_accounts"].schema if c.type in _NUMERIC_TYPES)
 
 
 class EventFilter(Strict):
@@ -87,27 +96,20 @@ class SumKind(EventFilter):
 
 
 class DistinctKind(Strict):
-    """Distinct days with events (of the optional filter) in the window.
+    """Distinct days, users or features (event names) with events of the optional filter in the window.
 
-    Only ``of: days`` is computed from the per-event rollups; distinct users or
-    features over a filtered window would need the events again (the rollups
-    keep a per-day count, not who or what): the standard ``active_users_7d`` /
-    ``active_users_30d`` and ``features_used_30d`` cover the unfiltered case.
+    ``days`` and ``features`` come from the per-event rollup
+    (``intermediate.account_day_events``); ``users`` from the per-user one
+    (``intermediate.account_day_user_events``), kept only while some KPI counts
+    users. Without a filter every event counts (login included: the standard
+    ``features_used_30d`` leaves it out, ``active_users_30d`` counts users of
+    any event).
     """
 
-    of: Literal["days"] = Field(description="days (users and features: use active_users_7d/30d, features_used_30d)")
+    of: Literal["days", "users", "features"]
     events: list[str] | None = None
     events_matching: str | None = Field(None, min_length=1, max_length=200)
     window: int = Window
-
-    @field_validator("of", mode="before")
-    @classmethod
-    def _supported(cls, value):
-        if value in ("users", "features"):
-            raise ValueError(f"distinct {value} over declared events is not supported (the per-event rollups keep counts "
-                             f"per day, not who or what); allowed: days. Use the standard "
-                             + ("active_users_7d / active_users_30d" if value == "users" else "features_used_30d"))
-        return value
 
     @model_validator(mode="after")
     def _at_most_one_filter(self):
@@ -141,6 +143,71 @@ class DaysSinceKind(EventFilter):
     which: Literal["last", "first"] = "last"
 
 
+class TenureKind(Strict):
+    """Days since the account's CRM ``created_at`` (as the CRM said at the end of the day), or since its first event."""
+
+    since: Literal["crm_created", "first_event"] = "crm_created"
+
+
+class ContractKind(Strict):
+    """A fact of the account's contracts as known at the end of the day (``history.crm_contracts``).
+
+    A contract covers ``start_date <= day < end_date`` (``end_date`` is the
+    renewal date, when the next term starts), as in the standard statement:
+
+    * ``arr``: summed ARR of the covering contracts (0 between contracts, NULL
+      before the first one started) - the standard ``arr``;
+    * ``days_to_renewal``: days to the earliest ``end_date`` on or after the day
+      of a contract started by then - the standard ``days_to_renewal``;
+    * ``days_since_contract_start``: days since the ``start_date`` of the
+      covering contract (the latest started when several cover the day), NULL
+      when none covers it;
+    * ``renewals_so_far``: contracts whose term ended on or before the day
+      (``end_date <= day``) and that a later contract (a later ``start_date``,
+      on or before the day) followed, whatever their status; NULL before the
+      account's first contract started. A churned last contract is not a renewal.
+    """
+
+    fact: Literal["arr", "days_to_renewal", "renewals_so_far", "days_since_contract_start"]
+
+
+class SurveyKind(Strict):
+    """Answers of one survey of ``staging.survey_responses`` submitted by the end of the day (UTC).
+
+    ``latest``: the last answer (ties: the highest response_id); ``age_days``:
+    days since it was submitted; ``average``: the mean answer of the
+    ``window_days`` days ending on the day (NULL without one). NULL before any answer.
+    """
+
+    survey: Literal["nps", "csat"]
+    measure: Literal["latest", "age_days", "average"] = "latest"
+    window_days: int | None = Field(None, ge=1, le=365, description="days, ending on and including the day (average only)")
+
+    @model_validator(mode="after")
+    def _window_only_for_average(self):
+        if self.measure == "average" and self.window_days is None:
+            raise ValueError("measure average needs window_days: 1..365 (the days it averages, ending on the day)")
+        if self.measure != "average" and self.window_days is not None:
+            raise ValueError(f"window_days is only for measure average; measure {self.measure} takes the "
+                             "latest answer by the day, whatever its age")
+        return self
+
+
+class CrmKind(Strict):
+    """A numeric column of the CRM account (``history.crm_accounts``) as known at the end of the day."""
+
+    property: str
+
+    @field_validator("property")
+    @classmethod
+    def _numeric_column(cls, value: str) -> str:
+        if value not in CRM_NUMERIC_PROPERTIES:
+            raise ValueError(f"{value!r} is not a numeric property of crm_accounts; allowed: "
+                             f"{', '.join(CRM_NUMERIC_PROPERTIES)} (the numeric columns of the crm_accounts stream, "
+                             "which has no generic properties column)")
+        return value
+
+
 class KpiDeclaration(Strict):
     """One entry of ``kpis:``: a label and one-line description for people, and (custom KPIs) its one kind."""
 
@@ -153,6 +220,10 @@ class KpiDeclaration(Strict):
     ratio: RatioKind | None = None
     change: ChangeKind | None = None
     days_since: DaysSinceKind | None = None
+    tenure: TenureKind | None = None
+    contract: ContractKind | None = None
+    survey: SurveyKind | None = None
+    crm: CrmKind | None = None
 
     @property
     def kind(self) -> str | None:
@@ -248,11 +319,17 @@ def _reference_problems(name: str, entry: KpiDeclaration, kpis: dict[str, KpiDec
                 if operand not in numeric]
     if entry.change:
         target = kpis.get(entry.change.of)
-        if target is None or target.kind not in WINDOWED_KINDS:
-            windowed = sorted(n for n, e in kpis.items() if e.kind in WINDOWED_KINDS)
-            return [f"change.of: {entry.change.of!r} is not a windowed custom KPI (count, sum or distinct) of this file; "
-                    f"allowed: {', '.join(windowed) or '(none declared)'}"]
+        if target is None or not has_previous_window(target):
+            windowed = sorted(n for n, e in kpis.items() if has_previous_window(e))
+            return [f"change.of: {entry.change.of!r} is not a windowed custom KPI (count, sum or distinct of days) of "
+                    f"this file; allowed: {', '.join(windowed) or '(none declared)'}"]
     return []
+
+
+def has_previous_window(entry: KpiDeclaration) -> bool:
+    """Whether ``change`` can compare the KPI with its window before: count, sum and distinct days (one shared
+    pass of RANGE windows). Distinct users and features count keys over their window, not a sum of days."""
+    return entry.kind in WINDOWED_KINDS and not (entry.distinct and entry.distinct.of != "days")
 
 
 def operands(entry: KpiDeclaration) -> list[str]:

@@ -19,7 +19,7 @@ import pandas as pd
 import psycopg
 
 from customer_health.config.evaluation import EvaluationFile
-from customer_health.config.kpis import KpisFile
+from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.evaluation import statistics as st
 from customer_health.paths import read_sql
 from customer_health.config.kpi_catalog import label as kpi_label
@@ -49,12 +49,19 @@ NOT_POINT_IN_TIME = frozenset(SNAPSHOT_KPIS)
 """The KPIs that can be not point in time: those of :data:`SNAPSHOT_KPIS`."""
 
 
+def snapshot_kpis() -> dict[str, tuple[str, ...]]:
+    """:data:`SNAPSHOT_KPIS` and the ``crm`` KPIs kpis.yml declares: a CRM property read from
+    ``history.crm_accounts`` is what the first load found on the days before it, like ``employees``."""
+    declared = load_kpis()[0].custom()
+    return {**SNAPSHOT_KPIS, **{name: ("crm_accounts",) for name, entry in declared.items() if entry.crm}}
+
+
 def not_point_in_time(conn: psycopg.Connection, reference_dates: list[date]) -> dict[str, str]:
     """KPI -> why its values on some of ``reference_dates`` are not what was known on them: the dates
     precede the first load kept in its stream's history (or the stream was never loaded)."""
     starts = {r["stream"]: r["first_day"] for r in frame(conn, "evaluation/history_start.sql").to_dict("records")}
     out = {}
-    for kpi, streams in SNAPSHOT_KPIS.items():
+    for kpi, streams in snapshot_kpis().items():
         reasons = []
         for stream in streams:
             start = starts.get(stream)

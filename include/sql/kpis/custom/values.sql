@@ -2,8 +2,11 @@
 -- columns named in the SET list. Generated from the declarations by
 -- custom_kpis.py: one CTE w for every KPI that reads the rollups (windows.sql),
 -- one per days_since KPI of a new day read from the state (days_since_state.sql),
--- then one UPDATE that sets every column at once (ratios and changes are
--- expressions over them and the standard columns of the row).
+-- per distinct users / features KPI (distinct_keys.sql), per survey
+-- (survey.sql), one for the CRM account (crm_accounts.sql) and one for the
+-- contracts (contracts.sql) known on each day, then one UPDATE that sets every
+-- column at once (ratios and changes are expressions over them and the
+-- standard columns of the row).
 -- Event filters arrive as bind parameters, names as identifiers.
 WITH target AS MATERIALIZED (
     SELECT account_id, day FROM marts.account_daily_kpis
