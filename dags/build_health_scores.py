@@ -135,8 +135,8 @@ feed broke. Safe to clear; `check_source_freshness` turns red on a stale feed.""
     @task(outlets=[HEALTH_SCORES], doc_md="""
 **score** writes, for each day in order, `marts.health_scores` (score, band, coverage,
 config version), `marts.health_score_components` (raw value, 0-100 value, weight and
-contribution per measure), `marts.health_score_changes` (what moved it against 1, 7 and
-30 days earlier) and `marts.parent_health_scores`, after the outcomes the CRM contracts
+contribution per measure; the view `marts.health_score_changes` derives from them what
+moved the score against 1, 7 and 30 days earlier) and `marts.parent_health_scores`, after the outcomes the CRM contracts
 tell (churned accounts are not scored after their churn). One transaction: a failure
 leaves the previous scores. Safe to clear.""")
     def score(versions: dict, gate: dict, **context) -> dict:

@@ -17,8 +17,10 @@
 DROP TABLE IF EXISTS pg_temp._kv, pg_temp._assigned, pg_temp._carried, pg_temp._components;
 
 -- The window sorts and hashes over the account x measure grid spill to disk at
--- the default 4 MB; JIT compiles longer than these statements run. For this
--- transaction only.
+-- the default 4 MB; JIT compiles longer than these statements run; every join
+-- here is of whole temp tables, best hashed (the planner sorted 190,000 wide
+-- measure rows to merge-join them with a carried table of none: 0.5 s of a
+-- day at 20,000 accounts). For this transaction only.
 SET LOCAL work_mem = '256MB';
 SET LOCAL jit = off;
 SET LOCAL enable_mergejoin = off;
