@@ -15,6 +15,7 @@ SELECT create_distributed_table('intermediate.user_day_activity', 'account_id', 
 SELECT create_distributed_table('intermediate.account_day_state', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('intermediate.account_day_events', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('intermediate.account_event_state', 'account_id', colocate_with => 'staging.crm_accounts');
+SELECT create_distributed_table('intermediate.account_day_user_events', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.accounts', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.account_daily_kpis', 'account_id', colocate_with => 'staging.crm_accounts');
 SELECT create_distributed_table('marts.health_scores', 'account_id', colocate_with => 'staging.crm_accounts');
