@@ -39,6 +39,22 @@ def load_rows(url: str, stream: str, rows: list[dict], *, source: str = "test", 
             return load_batch(conn, spool, keep_raw=keep_raw)
 
 
+def include_with(tmp_path: Path, monkeypatch, *, scorecards: str, kpis_declarations: str) -> Path:
+    """A copy of include/ that the code under test reads (CUSTOMER_HEALTH_INCLUDE), with these scorecards
+    and the shipped kpis.yml plus these declarations: a team's config change, made by YAML alone."""
+    import shutil  # noqa: PLC0415
+
+    from demo.localenv import REPO_ROOT  # noqa: PLC0415
+
+    include = tmp_path / "include"
+    shutil.copytree(REPO_ROOT / "include", include)
+    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
+    (include / "config" / "scorecards.yml").write_text(scorecards, encoding="utf-8")
+    kpis_yml = include / "config" / "kpis.yml"
+    kpis_yml.write_text(kpis_yml.read_text(encoding="utf-8") + kpis_declarations, encoding="utf-8")
+    return include
+
+
 def accounts(*ids: str) -> list[dict]:
     return [{"account_id": i, "name": f"Account {i}", "employees": "50", "created_at": "2026-01-01"} for i in ids]
 

@@ -225,18 +225,10 @@ KPIS_YAML = """
 
 
 def test_account_kinds_declared_in_yaml_alone_are_scored(warehouse, warehouse_url, tmp_path, monkeypatch):
-    import shutil  # noqa: PLC0415
-
     from customer_health.scoring.pipeline import build_and_score  # noqa: PLC0415
-    from demo.localenv import REPO_ROOT  # noqa: PLC0415
-    from tests.helpers import accounts  # noqa: PLC0415
+    from tests.helpers import accounts, include_with  # noqa: PLC0415
 
-    include = tmp_path / "include"
-    shutil.copytree(REPO_ROOT / "include", include)
-    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
-    (include / "config" / "scorecards.yml").write_text(SCORECARD, encoding="utf-8")
-    kpis_yml = include / "config" / "kpis.yml"
-    kpis_yml.write_text(kpis_yml.read_text(encoding="utf-8") + KPIS_YAML, encoding="utf-8")
+    include_with(tmp_path, monkeypatch, scorecards=SCORECARD, kpis_declarations=KPIS_YAML)
 
     day = date(2026, 11, 21)
     load_rows(warehouse_url, "crm_accounts", accounts("a1", "a2"))

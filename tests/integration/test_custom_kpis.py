@@ -156,18 +156,10 @@ CUSTOM_KPIS_YAML = """
 
 def test_kpis_added_by_yaml_alone_are_scored_and_explained(warehouse, warehouse_url, tmp_path, monkeypatch):
     """The issue's "done when": a ratio and a days_since KPI, declared in kpis.yml only, in the components."""
-    import shutil  # noqa: PLC0415
-
     from customer_health.scoring.pipeline import build_and_score  # noqa: PLC0415
-    from demo.localenv import REPO_ROOT  # noqa: PLC0415
-    from tests.helpers import accounts, load_rows  # noqa: PLC0415
+    from tests.helpers import accounts, load_rows, include_with  # noqa: PLC0415
 
-    include = tmp_path / "include"
-    shutil.copytree(REPO_ROOT / "include", include)
-    monkeypatch.setenv("CUSTOMER_HEALTH_INCLUDE", str(include))
-    (include / "config" / "scorecards.yml").write_text(SCORECARD_WITH_CUSTOM_KPIS, encoding="utf-8")
-    kpis_yml = include / "config" / "kpis.yml"
-    kpis_yml.write_text(kpis_yml.read_text(encoding="utf-8") + CUSTOM_KPIS_YAML, encoding="utf-8")
+    include_with(tmp_path, monkeypatch, scorecards=SCORECARD_WITH_CUSTOM_KPIS, kpis_declarations=CUSTOM_KPIS_YAML)
 
     day = date(2026, 11, 21)
     load_rows(warehouse_url, "crm_accounts", accounts("a1", "a2"))  # 50 employees each
