@@ -16,7 +16,7 @@ import pytest
 
 from customer_health.config.kpis import KpisFile
 from customer_health.kpis import build_kpis, rebuild_kpis
-from tests.helpers import load_rows
+from tests.helpers import forget_kpis, load_rows
 from tests.integration.test_kpis import CONFIG, END, START, load_story
 
 
@@ -132,9 +132,7 @@ def test_the_daily_path_equals_a_full_rebuild(warehouse, warehouse_url):
         build_kpis(warehouse, day, DECLARED)
     daily = whole(warehouse, NAMES, since=START)
     assert len(daily) == 20 * 2 + 11
-    warehouse.execute("""TRUNCATE marts.account_daily_kpis, intermediate.account_day_activity,
-                         intermediate.user_day_activity, intermediate.account_day_events,
-                         intermediate.account_event_state, intermediate.account_day_user_events""")
+    forget_kpis(warehouse)
     rebuild_kpis(warehouse, days[0], days[-1], DECLARED)
     assert whole(warehouse, NAMES) == daily
 

@@ -13,6 +13,7 @@ import pytest
 
 from customer_health.config.kpis import KpisFile
 from customer_health.kpis import build_kpis, rebuild_kpis
+from tests.helpers import forget_kpis
 from tests.integration.test_kpis import CONFIG, END, START, load_story
 
 LOGINS = {"events": ["login"]}
@@ -98,9 +99,7 @@ def test_the_daily_path_equals_a_full_rebuild_on_the_custom_columns(warehouse, w
         build_kpis(warehouse, day, DECLARED)
     daily = column_values(warehouse, CUSTOM, since=START)
     assert len(daily) == 36 * 2 + 27
-    warehouse.execute("""TRUNCATE marts.account_daily_kpis, intermediate.account_day_activity,
-                         intermediate.user_day_activity, intermediate.account_day_events, intermediate.account_event_state,
-                         intermediate.account_day_user_events""")
+    forget_kpis(warehouse)
     rebuild_kpis(warehouse, days[0], days[-1], DECLARED)
     assert column_values(warehouse, CUSTOM) == daily
 

@@ -26,7 +26,7 @@ import pytest
 
 from customer_health.config.kpis import KpisFile
 from customer_health.kpis import build_kpis, rebuild_kpis
-from tests.helpers import load_rows
+from tests.helpers import forget_kpis, load_rows
 
 CONFIG = KpisFile(
     login_event="login",
@@ -325,8 +325,7 @@ def test_the_daily_path_and_a_full_recompute_give_identical_tables(warehouse, wa
     assert len(daily_kpis) == 40 + 40 + 31
     assert sum(1 for r in daily_rollups[1] if r[2] == "u3") > 5  # the generated activity is there
 
-    warehouse.execute("TRUNCATE marts.account_daily_kpis, intermediate.account_day_activity, intermediate.user_day_activity, "
-                      "intermediate.account_day_state, intermediate.rolled_up_days")
+    forget_kpis(warehouse)
     rebuild_kpis(warehouse, days[0], days[-1], CONFIG)
     assert whole_table(warehouse, "marts.account_daily_kpis") == daily_kpis
     rebuilt_rollups = (whole_table(warehouse, "intermediate.account_day_activity"),
