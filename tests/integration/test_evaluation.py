@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from customer_health.config.evaluation import EvaluationFile
-from customer_health.evaluation.evaluate import build_outcomes, evaluate
+from customer_health.evaluation.evaluate import evaluate
+from customer_health.evaluation.outcomes import build_outcomes
 from demo.localenv import REPO_ROOT
 
 FIRST_DAY, LAST_DAY = date(2025, 12, 31), date(2026, 6, 30)

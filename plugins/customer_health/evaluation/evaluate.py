@@ -21,6 +21,7 @@ import psycopg
 from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.evaluation import statistics as st
+from customer_health.evaluation.outcomes import build_outcomes
 from customer_health.paths import read_sql
 from customer_health.config.kpi_catalog import label as kpi_label
 from customer_health.config.kpi_catalog import numeric_kpis
@@ -159,20 +160,6 @@ def frame(conn: psycopg.Connection, relative: str, params: dict | None = None) -
     with conn.cursor() as cur:
         cur.execute(read_sql(relative), params or {})
         return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-
-
-def build_outcomes(conn: psycopg.Connection, settings: EvaluationFile, as_of: date) -> int:
-    """Rebuild ``marts.account_outcomes`` as of ``as_of``; returns the churns known by then.
-
-    One transaction (a savepoint inside the caller's), so the file's advisory
-    lock holds until the rebuild is committed: two concurrent rebuilds run one
-    after the other, on an autocommit connection too, and give one result.
-    """
-    with conn.transaction():
-        run_sql_file(conn, "marts/account_outcomes.sql", {
-            "grace_days": settings.grace_days, "expansion_min_change": settings.expansion_min_change, "as_of": as_of,
-        })
-    return int(frame(conn, "evaluation/churns_known.sql")["churns"].iloc[0])
 
 
 FULL_WINDOW_DAYS = 30  # the longest KPI window: earlier reference dates would see partial windows

@@ -48,10 +48,10 @@ from customer_health.config import ConfigError
 from customer_health.config.evaluation import EvaluationFile
 from customer_health.config.scorecards import Scorecard, ScorecardsFile, scorecards_path
 from customer_health.evaluation import statistics as st
+from customer_health.evaluation.outcomes import build_outcomes
 from customer_health.evaluation.evaluate import (
     NEGLIGIBLE_AUC_DISTANCE,
     not_point_in_time,
-    build_outcomes,
     data_span,
     frame,
     live_version,

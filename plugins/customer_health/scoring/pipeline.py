@@ -154,7 +154,7 @@ def score(day: date, history_days: int, versions: ScoringVersions, warehouse_url
     """Outcomes as of ``day`` (churned accounts are not scored after their churn), then the scores,
     explanations, changes and parent roll-ups of each day in order: one transaction."""
     from customer_health.config.evaluation import load_evaluation  # noqa: PLC0415
-    from customer_health.evaluation.evaluate import build_outcomes  # noqa: PLC0415
+    from customer_health.evaluation.outcomes import build_outcomes  # noqa: PLC0415
 
     started = time.perf_counter()
     days = days_of(day, history_days)
