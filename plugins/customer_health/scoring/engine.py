@@ -10,10 +10,13 @@ config version and nothing else; other versions' rows are never touched.
 the same SQL run over many days per statement (a backtest re-scores a year
 of 20,000 accounts in minutes that way, where day by day the fixed cost of
 each statement repeats 365 times). The SQL is keyed by (account, day), so the
-result is the same rows as scoring the days one by one in order (tested). The
-only thing a day reads from earlier scored days, besides the changes computed
-after all scores are in, is a stale feed's last good value: a day with a
+result is the same rows as scoring the days one by one in order (tested).
+Besides the score changes, the only thing a day reads from earlier scored
+days is a stale feed's last good value: a day with a
 stale stream is scored in a pass of its own, after the days before it.
+The 1 / 7 / 30-day changes read the days before a pass from the table and
+those inside it from the pass itself, so they too are what day-by-day
+scoring gives.
 """
 from __future__ import annotations
 
@@ -142,7 +145,6 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
             started = time.perf_counter()
             params = {"first_day": run_first, "last_day": run_last, "version": version}
             run_sql_file(conn, "marts/health_scores.sql", params, kv_columns=kv_columns)
-            run_sql_file(conn, "marts/health_score_pairs.sql", params)
             log.info("scored %s .. %s (%d days) with %s in %.2f s", run_first, run_last,
                      (run_last - run_first).days + 1, version, time.perf_counter() - started)
             run_sql_file(conn, "marts/parent_health_scores.sql", params)
