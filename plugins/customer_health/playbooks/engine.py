@@ -22,8 +22,8 @@ import psycopg
 from customer_health.config.playbooks import Play, PlaybooksFile
 from customer_health.config.templates import render
 from customer_health.contracts.tasks import FIVE_W1H
-from customer_health.playbooks.conditions import AccountFacts, evaluate, segment_matches, streams_read
-from customer_health.warehouse.sqlfiles import fetch_sql_file, fetch_sql_file_many, run_sql_file
+from customer_health.playbooks.conditions import AccountFacts, evaluator, segment_matches, streams_read
+from customer_health.warehouse.sqlfiles import fetch_sql_file, fetch_sql_file_many
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,10 @@ def run_playbooks(
                 log.warning("play %s suppressed: %s", play.name, run.suppressed[play.name])
                 continue
             firing = {}
+            reason_of = evaluator(play.when)
             for facts in accounts.values():
                 if segment_matches(play, facts):
-                    reason = evaluate(play.when, facts)
+                    reason = reason_of(facts)
                     if reason is not None:
                         firing[facts.account_id] = reason
             run.created[play.name] = _create(conn, run, play, config, version, firing, contexts, health_version)
@@ -245,11 +246,6 @@ def _auto_close(conn, run: PlaybookRun, play: Play, firing: dict[str, str], eval
                                            "condition cleared"))
         return len(closing)
     closed = fetch_sql_file(conn, "playbooks/auto_close.sql", params)
-    for row in closed:
-        _record(conn, row["task_id"], "auto_closed", {})
+    fetch_sql_file_many(conn, "playbooks/task_event.sql",  # one pipelined batch, not a round trip per task
+                        [{"task_id": row["task_id"], "event": "auto_closed", "detail": "{}"} for row in closed])
     return len(closed)
-
-
-def _record(conn, task_id: int, event: str, detail: dict) -> None:
-    run_sql_file(conn, "playbooks/task_event.sql",
-                 {"task_id": task_id, "event": event, "detail": json.dumps(detail, ensure_ascii=False)})
