@@ -50,7 +50,7 @@ from customer_health.delivery.common import Channel, deliver_each, register_chan
 from customer_health.paths import read_sql
 from customer_health.sources.hubspot_client import HubSpotClient, next_after
 from customer_health.sources.http import ApiError, NotJSONError
-from customer_health.warehouse.sqlfiles import run_sql_file
+from customer_health.warehouse.sqlfiles import run_sql_file_many
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,7 @@ def _push_together(conn: psycopg.Connection, client: HubSpotClient, task_ids: tu
         if not tasks:
             return 0
         pushed = client.retrying(_find_or_create_batch_once, client, tasks)
-        for task in tasks:
-            crm_task_id, found = pushed[task["task_id"]]
-            _record_push(conn, task["task_id"], crm_task_id, found)
+        _record_pushes(conn, [(task["task_id"], *pushed[task["task_id"]]) for task in tasks])
     return len(tasks)
 
 
@@ -187,7 +185,7 @@ def _push_one(conn: psycopg.Connection, client: HubSpotClient, task_id: int) -> 
         if task is None:
             return False  # pushed or closed meanwhile, or another run holds it
         crm_task_id, found = _find_or_create(client, task)
-        _record_push(conn, task_id, crm_task_id, found)
+        _record_pushes(conn, [(task_id, crm_task_id, found)])
     return True
 
 
@@ -250,6 +248,10 @@ def _body_html(task: dict) -> str:
     return f"<p>{body}</p><p><b>Reason:</b> {html.escape(task['reason'])}</p>" + (f"<ul>{lines}</ul>" if lines else "")
 
 
-def _record_push(conn: psycopg.Connection, task_id: int, crm_task_id: str, found_existing: bool) -> None:
-    detail = json.dumps({"crm_task_id": crm_task_id, "found_existing": found_existing})
-    run_sql_file(conn, "delivery/crm_record_push.sql", {"task_id": task_id, "crm_task_id": crm_task_id, "detail": detail})
+def _record_pushes(conn: psycopg.Connection, pushes: list[tuple[int, str, bool]]) -> None:
+    """Each pushed task's CRM id and history line, (task id, CRM id, found existing) each: one pipelined
+    batch per statement (two round trips per task cost ~0.5 s a day at 20,000 accounts)."""
+    run_sql_file_many(conn, "delivery/crm_record_push.sql", [
+        {"task_id": task_id, "crm_task_id": crm_task_id,
+         "detail": json.dumps({"crm_task_id": crm_task_id, "found_existing": found_existing})}
+        for task_id, crm_task_id, found_existing in pushes])

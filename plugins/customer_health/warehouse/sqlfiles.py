@@ -119,3 +119,16 @@ def fetch_sql_file_many(conn: psycopg.Connection, relative: str, params_seq: lis
     _log_statement(relative, 1, len(params_seq), started)
     return results
 
+
+
+def run_sql_file_many(conn: psycopg.Connection, relative: str, params_seq: list[dict]) -> None:
+    """Run every statement of a file once per parameter set, statement by statement, each pipelined
+    (one round trip per statement for the batch, not one per parameter set): a file that writes a row
+    and its history line, for a batch of rows."""
+    if not params_seq:
+        return
+    for number, statement in enumerate(sql_statements(relative), start=1):
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.executemany(statement, params_seq)
+        _log_statement(relative, number, len(params_seq), started)
