@@ -148,7 +148,7 @@ def _score_last_day(url: str, versions, last_day: date, setup_days: int) -> tupl
     from customer_health.config.cmi import CmiFile  # noqa: PLC0415
     from customer_health.config.evaluation import load_evaluation
     from customer_health.config.scorecards import ScorecardsFile
-    from customer_health.evaluation.evaluate import build_outcomes
+    from customer_health.evaluation.outcomes import build_outcomes
     from customer_health.scoring.engine import score_day, score_days
     from customer_health.scoring.maturity import assign_quadrants, score_cmi
     from customer_health.scoring.pipeline import registered_config
@@ -187,6 +187,10 @@ def _daily_run(url: str, versions, last_day: date, portal: Path, figures: SizeFi
     from demo.receivers import SlackReceiver, SmtpReceiver
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # the SMTP receiver logs every command
+    # Every step runs in an Airflow task process, which has Airflow loaded before the step's code
+    # starts: its first import here (1.5-1.8 s: configuration, secrets masking) is the runtime's
+    # start-up, not the delivery step's work.
+    import airflow.sdk  # noqa: F401, PLC0415
     create_tasks(last_day, url)  # setup: yesterday's tasks, as in the CRM already
     with connect(url) as conn:
         conn.execute(MARK_SETUP_TASKS_PUSHED)
