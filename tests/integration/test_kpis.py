@@ -439,3 +439,24 @@ def test_the_shipped_kpi_config_validates_and_typos_are_named(tmp_path):
     broken.write_text("milestones: [member_invited, member_invited]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"milestones: Value error, listed twice: member_invited"):
         load_kpis(broken)
+
+
+def test_a_rebuild_is_settled_after_its_commit_and_never_inside_a_transaction(story):
+    """The tables a rebuild rewrote are vacuumed and analysed once, after the commit (the first daily run
+    would otherwise set every row's hint bits itself); inside an open transaction the step refuses."""
+    from customer_health.kpis import REBUILT_TABLES, settle_rebuilt_tables  # noqa: PLC0415
+
+    rebuild_kpis(story, date(2026, 3, 5), date(2026, 3, 20), CONFIG)
+    with story.transaction():
+        with pytest.raises(ValueError, match="after the rebuild's commit"):
+            settle_rebuilt_tables(story)
+    before = {name: row for name, *row in story.execute(
+        "SELECT schemaname || '.' || relname, vacuum_count, analyze_count FROM pg_stat_user_tables")}
+    settle_rebuilt_tables(story)
+    story.execute("SELECT pg_stat_clear_snapshot()")
+    after = {name: row for name, *row in story.execute(
+        "SELECT schemaname || '.' || relname, vacuum_count, analyze_count FROM pg_stat_user_tables")}
+    for table in REBUILT_TABLES:
+        assert after[table][0] == before[table][0] + 1, f"{table} vacuumed once"
+        assert after[table][1] == before[table][1] + 1, f"{table} analysed once"
+    assert story.autocommit, "the connection's own mode is given back"

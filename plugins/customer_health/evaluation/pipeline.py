@@ -71,7 +71,7 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
                           *, first: date | None = None, last: date | None = None) -> list[date]:
     """Score the reference dates (inside ``first`` .. ``last`` when given) that have no stored score of
     ``version``; returns the days scored."""
-    from customer_health.kpis import rebuild_kpis  # noqa: PLC0415 - heavy, and only for a backfill
+    from customer_health.kpis import rebuild_kpis, settle_rebuilt_tables  # noqa: PLC0415 - heavy, and only for a backfill
     from customer_health.scoring.engine import score_days  # noqa: PLC0415
     from customer_health.scoring.quality_gate import configured_streams  # noqa: PLC0415
 
@@ -93,6 +93,7 @@ def fill_reference_scores(conn: psycopg.Connection, settings: EvaluationFile, ve
         # rows of that definition: scoring this version on them would judge the old one.
         rebuild_kpis(conn, min(missing), last_day, kpis_config)
         conn.commit()
+        settle_rebuilt_tables(conn)
     source = frame(conn, "evaluation/version_yaml.sql", {"config_version": version})
     if source.empty:
         raise LookupError(f"Scorecard version {version} is not registered in meta.scorecard_versions.")

@@ -117,7 +117,7 @@ def build_accounts(day: date, warehouse_url: str | None = None) -> int:
 def build_kpis(day: date, history_days: int, versions: ScoringVersions, warehouse_url: str | None = None) -> StepResult:
     """``marts.account_daily_kpis`` of the run's days (and the daily rollups they need), one transaction."""
     from customer_health.kpis import build_kpis as build_day  # noqa: PLC0415 - keeps DAG parsing light
-    from customer_health.kpis import rebuild_kpis  # noqa: PLC0415
+    from customer_health.kpis import rebuild_kpis, settle_rebuilt_tables  # noqa: PLC0415
 
     started = time.perf_counter()
     days = days_of(day, history_days)
@@ -126,6 +126,9 @@ def build_kpis(day: date, history_days: int, versions: ScoringVersions, warehous
         kpis_config = registered_config(conn, "kpis", versions.kpis, KpisFile)
         with conn.transaction():
             rows = rebuild_kpis(conn, days[0], day, kpis_config) if history_days else build_day(conn, day, kpis_config)
+        if history_days:  # a rebuild rewrote the rollups and the mart whole: settle them for the daily runs
+            conn.commit()
+            settle_rebuilt_tables(conn)
     if not rows:
         log.info("build_kpis: no account has KPIs on %s: nothing to score (no CRM accounts loaded yet?)", day)
     return StepResult("build_kpis", days, rows, time.perf_counter() - started).log("KPI rows of")
