@@ -25,7 +25,6 @@ from customer_health.evaluation.outcomes import build_outcomes
 from customer_health.paths import read_sql
 from customer_health.config.kpi_catalog import label as kpi_label
 from customer_health.config.kpi_catalog import numeric_kpis
-from customer_health.warehouse.sqlfiles import run_sql_file
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from customer_health.config.playbooks import Play, PlaybooksFile
 from customer_health.config.templates import render
 from customer_health.contracts.tasks import FIVE_W1H
 from customer_health.playbooks.conditions import AccountFacts, evaluator, segment_matches, streams_read
-from customer_health.warehouse.sqlfiles import fetch_sql_file, fetch_sql_file_many
+from customer_health.warehouse.sqlfiles import fetch_sql_file, fetch_sql_file_many, run_sql_file_many
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def _create(conn, run: PlaybookRun, play: Play, config: PlaybooksFile, version: 
     inserted = fetch_sql_file_many(conn, "playbooks/insert_task.sql", [params for params, _ in inserts])
     events = [{"task_id": rows[0]["task_id"], "event": "created", "detail": json.dumps(detail, ensure_ascii=False)}
               for rows, (_, detail) in zip(inserted, inserts, strict=True) if rows]
-    fetch_sql_file_many(conn, "playbooks/task_event.sql", events)
+    run_sql_file_many(conn, "playbooks/task_event.sql", events)
     return created + len(events)
 
 
@@ -246,6 +246,6 @@ def _auto_close(conn, run: PlaybookRun, play: Play, firing: dict[str, str], eval
                                            "condition cleared"))
         return len(closing)
     closed = fetch_sql_file(conn, "playbooks/auto_close.sql", params)
-    fetch_sql_file_many(conn, "playbooks/task_event.sql",  # one pipelined batch, not a round trip per task
-                        [{"task_id": row["task_id"], "event": "auto_closed", "detail": "{}"} for row in closed])
+    run_sql_file_many(conn, "playbooks/task_event.sql",  # one pipelined batch, not a round trip per task
+                      [{"task_id": row["task_id"], "event": "auto_closed", "detail": "{}"} for row in closed])
     return len(closed)

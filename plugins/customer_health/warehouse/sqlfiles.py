@@ -120,7 +120,6 @@ def fetch_sql_file_many(conn: psycopg.Connection, relative: str, params_seq: lis
     return results
 
 
-
 def run_sql_file_many(conn: psycopg.Connection, relative: str, params_seq: list[dict]) -> None:
     """Run every statement of a file once per parameter set, statement by statement, each pipelined
     (one round trip per statement for the batch, not one per parameter set): a file that writes a row
