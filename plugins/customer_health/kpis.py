@@ -33,7 +33,8 @@ day or of a range composed in). The integration tests check the day-by-day path
 against a full recompute, whole table against whole table, and that the rows do
 not change with the plan. Every table a statement reads right after writing it
 is ANALYZEd inside the transaction when the write changed it a lot (autovacuum
-is not relied on; one new day of 60 does not, so the daily build skips it).
+is not relied on; one new day of 60 does not, so the daily build skips it:
+``warehouse/statistics.py``).
 
 Everything is as of the end of each UTC day. CRM accounts, contracts,
 licences and users are read as the warehouse knew them then
@@ -62,6 +63,7 @@ from psycopg.pq import TransactionStatus
 from customer_health.config.kpis import KpisFile, load_kpis
 from customer_health.custom_kpis import build_custom_kpis, rebuild_custom_kpis
 from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, read_sql, run_sql_file
+from customer_health.warehouse.statistics import analyze_tables_changed_a_lot
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def build_kpis(conn: psycopg.Connection, day: date, config: KpisFile | None = No
         params = _params(conn, config) | {"first_day": first_day, "last_day": day, "state_from": first_day,
                                           "day": day, "start": day, "end": day}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
-        _analyze_tables_changed_a_lot(conn)
+        analyze_tables_changed_a_lot(conn, ROLLUP_TABLES)
         rows = _write_kpis(conn, params)
         build_custom_kpis(conn, first_day, day, config)
     log.info("KPIs of %s: %d accounts in %.2f s", day, rows, time.perf_counter() - started)
@@ -113,7 +115,7 @@ def rebuild_kpis(conn: psycopg.Connection, start: date, end: date, config: KpisF
         params = _params(conn, config) | {"first_day": first_day, "last_day": end, "state_from": None,
                                           "start": start, "end": end}
         run_sql_file(conn, "intermediate/activity_rollups.sql", params)
-        _analyze_tables_changed_a_lot(conn)
+        analyze_tables_changed_a_lot(conn, ROLLUP_TABLES)
         rows = _write_kpis(conn, params)
         rebuild_custom_kpis(conn, first_day, start, end, config)
     log.info("KPIs of %s .. %s: %d rows in %.2f s", start, end, rows, time.perf_counter() - started)
@@ -202,25 +204,10 @@ def settle_rebuilt_tables(conn: psycopg.Connection) -> float:
     return seconds
 
 
-def _analyze_tables_changed_a_lot(conn: psycopg.Connection) -> list[str]:
-    """ANALYZE the rollup tables whose statistics the writes made stale; returns their names.
-
-    Analysing all four every day cost the daily build a second at 20,000
-    accounts (issue 14) to refresh statistics one new day barely moves; a
-    first run or a rebuild changes them whole and still analyses them. The
-    statistics only steer the plan: the rows do not depend on it (tested).
-    """
-    stale = fetch_sql_file(conn, "kpis/tables_changed_a_lot.sql", {"tables": list(ROLLUP_TABLES)})
-    for table in stale:
-        run_sql_file(conn, "kpis/analyze_table.sql", table=sql.Identifier(table["schema_name"], table["table_name"]))
-    analysed = [f'{t["schema_name"]}.{t["table_name"]}' for t in stale]
-    log.debug("analysed %s", ", ".join(analysed) or "nothing: the rollups' statistics are fresh enough")
-    return analysed
-
-
 def _write_kpis(conn: psycopg.Connection, params: dict) -> int:
     # One day: its windows straight from 60 days of rollups; a range: the grid (same rows, tested).
     windows = "one_day" if params["start"] == params["end"] else "grid"
     run_sql_file(conn, "marts/account_daily_kpis.sql", params,
                  usage_windows=sql.SQL(read_sql(f"marts/kpi_windows/{windows}.sql")))
+    analyze_tables_changed_a_lot(conn, ["marts.account_daily_kpis"])  # the day alone was analysed (V100)
     return fetch_one_sql_file(conn, "kpis/kpi_row_count.sql", params)["kpi_rows"]

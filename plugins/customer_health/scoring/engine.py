@@ -33,6 +33,7 @@ from psycopg import sql
 from customer_health.config.kpi_catalog import numeric_kpis
 from customer_health.scoring.quality_gate import StreamQuality, configured_streams, judge_streams
 from customer_health.warehouse.sqlfiles import fetch_sql_file, run_sql_file
+from customer_health.warehouse.statistics import analyze_tables_changed_a_lot
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def score_days(conn: psycopg.Connection, first: date, last: date, config: Scorec
             started = time.perf_counter()
             params = {"first_day": run_first, "last_day": run_last, "version": version}
             run_sql_file(conn, "marts/health_scores.sql", params, kv_columns=kv_columns)
+            analyze_tables_changed_a_lot(conn, ["marts.health_scores"])  # the days alone were analysed (V100)
             log.info("scored %s .. %s (%d days) with %s in %.2f s", run_first, run_last,
                      (run_last - run_first).days + 1, version, time.perf_counter() - started)
             run_sql_file(conn, "marts/parent_health_scores.sql", params)

@@ -12,6 +12,7 @@ import psycopg
 
 from customer_health.config.cmi import CmiFile
 from customer_health.warehouse.sqlfiles import fetch_one_sql_file, fetch_sql_file, run_sql_file
+from customer_health.warehouse.statistics import analyze_tables_changed_a_lot
 
 
 def score_cmi(conn: psycopg.Connection, config: CmiFile, version: str) -> int:
@@ -37,6 +38,7 @@ def assign_quadrants(conn: psycopg.Connection, day: date, config: CmiFile, cmi_v
             "maturity_cut": config.quadrants.maturity_cut,
             "stale_after_days": config.stale_after_days,
         })
+        analyze_tables_changed_a_lot(conn, ["marts.account_quadrants"])  # the day alone was analysed (V100)
         counts = fetch_sql_file(conn, "scoring/quadrant_counts.sql", {
             "day": day, "health_version": health_version, "cmi_version": cmi_version,
         })

@@ -9,7 +9,9 @@
 -- every few weeks instead of every day (1 s at 20,000 accounts / 10M events,
 -- issue 14); a rebuild rewrites them whole and always does (and, as Postgres
 -- counts a transaction's writes at its commit after its own ANALYZE, the
--- daily build after it once more).
+-- daily build after it once more). The day-keyed marts (KPIs, scores,
+-- quadrants) take the same rule for their whole statistics, next to a small
+-- sample of their day columns every day (migration V100).
 -- Parameters: tables (regclass names).
 SELECT n.nspname AS schema_name, c.relname AS table_name
 FROM pg_class AS c
