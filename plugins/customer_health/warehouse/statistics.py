@@ -15,7 +15,7 @@ day missing from the statistics is taken for one row and joined by nested
 loops (149 s at 20,000 accounts, stop 20). So their SQL files ANALYZE their
 day and version columns after every write, and migration V100 gives those
 columns a statistics target of 10: a sample of 3,000 rows, a constant cost
-(70 ms at 7.3M KPI rows), where the default 30,000-row sample of the key
+(70 ms at 5.46M KPI rows), where the default 30,000-row sample of the key
 columns read pages from all over a table that grows by a day each day
 (1.0-1.5 s at 365 days of KPIs). Their account columns, whose distribution
 barely moves, follow the first rule.
